@@ -1,0 +1,229 @@
+/*
+ * The driver interface. A driver is a const struct of function pointers
+ * with a name, a version and capability flags (like SQLite's sqlite3_vfs).
+ * The engine calls drivers only through the wrappers in src/lib/drv.c,
+ * where tests inject faults.
+ *
+ * Conventions: every function returns 0 or a negative barge_errcode with
+ * the error slot set (barge_error_set) where the failure was found.
+ * Transient faults (SQLITE_BUSY, a lost connection) are BARGE_ERETRY; a
+ * value that cannot be carried exactly is BARGE_EDATA. A connection is
+ * used by one thread at a time. NULL in an optional slot means "cannot".
+ */
+#ifndef BARGE_DRIVER_H
+#define BARGE_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct barge_batch;
+struct barge_url;
+struct barge_value;
+
+/* ---- Schema description ------------------------------------------------ */
+
+struct barge_column_def {
+	char *name;
+	char *engine_type; /* as declared in the engine, e.g. "VARCHAR(20)" */
+	int type;          /* enum barge_type */
+	int notnull;
+	int key_pos;       /* 1-based position in the primary key, 0 if none */
+	int precision;     /* DECIMAL p / TEXT max length; 0 = unbounded */
+	int scale;         /* DECIMAL s; -1 = unconstrained */
+};
+
+struct barge_fk_def {
+	size_t ncols;
+	char **cols;      /* in this table */
+	char *ref_table;
+	char **ref_cols;  /* in ref_table; same count */
+};
+
+struct barge_table_def {
+	char *name;
+	size_t ncols;
+	struct barge_column_def *cols;
+	size_t nkey;
+	size_t *key;      /* column indices of the primary key, in key order */
+	int has_rowid;    /* the engine has a row address usable for chunking */
+	int64_t rows;     /* row count, -1 when not counted */
+	size_t nfks;
+	struct barge_fk_def *fks;
+	size_t nwarnings;
+	char **warnings;  /* one-line problems: no key, unmappable type, ... */
+};
+
+/* Deep-copy / free. barge_table_def_free accepts NULL. */
+int barge_table_def_dup(struct barge_table_def **out,
+			const struct barge_table_def *t);
+void barge_table_def_free(struct barge_table_def *t);
+/* Index of a column by name, or -1. */
+int barge_table_def_find(const struct barge_table_def *t, const char *name);
+/* Add a warning (formatted) to a table definition. */
+int barge_table_def_warn(struct barge_table_def *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- Keys and chunks ---------------------------------------------------- */
+
+/*
+ * A key tuple: one value per key column (or one INT64 for a row address).
+ * It owns its bytes. Serialized as a JSON array for the state store.
+ */
+struct barge_key {
+	size_t n;
+	struct barge_value *v; /* v[i].p points into `buf` */
+	char *buf;
+};
+
+int barge_key_new(struct barge_key **out, size_t n,
+		  const struct barge_value *vals); /* copies the values */
+void barge_key_free(struct barge_key *k);
+int barge_key_cmp(const struct barge_key *a, const struct barge_key *b);
+/* JSON array text, e.g. [42] or ["abc",3]; BYTES/UUID as hex strings. */
+int barge_key_to_json(char **out, const struct barge_key *k);
+/* Parse back, with the key columns' logical types. */
+int barge_key_from_json(struct barge_key **out, const char *json,
+			size_t n, const int *types);
+
+/*
+ * One unit of work: a table's key range [lo, hi); lo == NULL is unbounded
+ * below, hi == NULL unbounded above. With by_rowid the "key" is the
+ * engine's row address (one INT64).
+ */
+struct barge_chunk {
+	int64_t unit_id;   /* id in the state store, 0 when not stored */
+	int64_t seq;       /* 0-based chunk number within its table */
+	struct barge_key *lo;
+	struct barge_key *hi;
+	int by_rowid;
+};
+
+/* ---- Reading and writing ------------------------------------------------ */
+
+struct barge_read_req {
+	const struct barge_table_def *table;
+	const struct barge_chunk *chunk; /* NULL = the whole table */
+	size_t ncols;                    /* columns to read, in batch order */
+	const size_t *cols;              /* indices into table->cols */
+	int with_rowid;   /* append the row address as a last INT64 column */
+	const char *where; /* extra filter in the source's SQL, or NULL */
+	int order_by_key; /* rows in key order (needed for verify/keyset) */
+};
+
+enum barge_mode {
+	BARGE_MODE_INSERT = 0, /* fail on a key conflict */
+	BARGE_MODE_UPSERT,     /* merge on the key */
+	BARGE_MODE_REPLACE,    /* delete the chunk's key range, then insert */
+	BARGE_MODE_TRUNCATE,   /* empty the table once, then insert */
+};
+
+struct barge_write_req {
+	const struct barge_table_def *table; /* the target table */
+	size_t ncols;
+	const size_t *cols; /* target column index for each batch column */
+	int with_rowid;     /* the batch's last column is the row address */
+	int mode;           /* enum barge_mode */
+};
+
+struct barge_conn;
+struct barge_reader;
+struct barge_writer;
+
+enum barge_open_flags {
+	BARGE_OPEN_READ = 1,   /* a source: read-only, never create */
+	BARGE_OPEN_WRITE = 2,  /* a target */
+	BARGE_OPEN_CREATE = 4, /* a target that may be created */
+};
+
+enum barge_caps {
+	BARGE_CAP_ROWID = 1,    /* row addresses: chunk and write by rowid */
+	BARGE_CAP_SNAPSHOT = 2, /* workers can share one consistent snapshot */
+	BARGE_CAP_UPSERT = 4,   /* native merge on key */
+	BARGE_CAP_TXN = 8,      /* transactions */
+};
+
+/* One line of the type mapping table that `barge inspect` prints. */
+struct barge_typemap {
+	const char *engine; /* engine type (or pattern) */
+	int type;           /* logical type */
+	const char *note;   /* how values are carried, or NULL */
+};
+
+struct barge_driver {
+	const char *name; /* "sqlite" */
+	int version;      /* of this interface: 1 */
+	unsigned caps;    /* enum barge_caps */
+	const char *const *schemes; /* NULL-terminated URL schemes */
+
+	int (*open)(struct barge_conn **out, const struct barge_url *url,
+		    unsigned flags);
+	void (*close)(struct barge_conn *c); /* accepts NULL */
+
+	/*
+	 * Consistent reads. snapshot_begin opens a read snapshot on this
+	 * connection and may return a token (free()d by the caller) that other
+	 * connections pass to snapshot_join to read the same snapshot.
+	 */
+	int (*snapshot_begin)(struct barge_conn *c, char **token);
+	int (*snapshot_join)(struct barge_conn *c, const char *token);
+	int (*snapshot_end)(struct barge_conn *c);
+
+	/* Schema. list_tables: names in a NULL-terminated array, caller frees
+	 * each and the array. describe: ENOTFOUND if the table does not exist. */
+	int (*list_tables)(struct barge_conn *c, char ***names);
+	int (*describe)(struct barge_conn *c, const char *table,
+			struct barge_table_def **out);
+	int (*count_rows)(struct barge_conn *c, const struct barge_table_def *t,
+			  const char *where, int64_t *out);
+
+	/*
+	 * Chunk planning. key_range: min, max and count of a single integer
+	 * key (or the row address when by_rowid); ENOTFOUND when the table is
+	 * empty. key_after: the key of the row `skip` rows after `from` (from
+	 * included, NULL = first row) in binary key order; ENOTFOUND when there
+	 * are fewer rows.
+	 */
+	int (*key_range)(struct barge_conn *c, const struct barge_table_def *t,
+			 int by_rowid, int64_t *min, int64_t *max,
+			 int64_t *count);
+	int (*key_after)(struct barge_conn *c, const struct barge_table_def *t,
+			 const struct barge_key *from, int64_t skip,
+			 struct barge_key **out);
+
+	/* Read a chunk into batches: read_next fills `b` (after resetting it)
+	 * and leaves b->nrows == 0 at the end. */
+	int (*read_open)(struct barge_reader **out, struct barge_conn *c,
+			 const struct barge_read_req *req);
+	int (*read_next)(struct barge_reader *r, struct barge_batch *b);
+	void (*read_close)(struct barge_reader *r); /* accepts NULL */
+
+	/* Target schema: create the table (its own types chosen from the
+	 * logical ones, primary key kept) when it does not exist. */
+	int (*create_table)(struct barge_conn *c,
+			    const struct barge_table_def *t);
+
+	/* Target transactions: one chunk = one transaction. */
+	int (*begin)(struct barge_conn *c);
+	int (*commit)(struct barge_conn *c);
+	int (*rollback)(struct barge_conn *c);
+	/* Delete the rows of [chunk->lo, chunk->hi) by the table's key (or by
+	 * row address when chunk->by_rowid), inside the open transaction. */
+	int (*delete_range)(struct barge_conn *c,
+			    const struct barge_table_def *t,
+			    const struct barge_chunk *chunk);
+	int (*truncate)(struct barge_conn *c, const struct barge_table_def *t);
+
+	int (*write_open)(struct barge_writer **out, struct barge_conn *c,
+			  const struct barge_write_req *req);
+	int (*write_batch)(struct barge_writer *w, const struct barge_batch *b);
+	void (*write_close)(struct barge_writer *w); /* accepts NULL */
+
+	/* The type mapping table for `barge inspect`: engine -> logical. */
+	const struct barge_typemap *(*typemap)(size_t *n);
+};
+
+/* Drivers compiled in, looked up by URL scheme. */
+const struct barge_driver *barge_driver_for_scheme(const char *scheme);
+const struct barge_driver *const *barge_drivers(void); /* NULL-terminated */
+
+#endif

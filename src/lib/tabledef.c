@@ -1,0 +1,140 @@
+/*
+ * Table definitions (struct barge_table_def): copy, free, look-up.
+ */
+#include "barge/barge.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_or_null(const char *s, int *err)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*err = BARGE_ENOMEM;
+	return d;
+}
+
+static char **dup_strv(char *const *v, size_t n, int *err)
+{
+	if (!n)
+		return NULL;
+	char **d = calloc(n, sizeof *d);
+	if (!d) {
+		*err = BARGE_ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		d[i] = dup_or_null(v[i], err);
+	return d;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int barge_table_def_dup(struct barge_table_def **out,
+			const struct barge_table_def *t)
+{
+	int err = 0;
+	struct barge_table_def *d = calloc(1, sizeof *d);
+
+	*out = NULL;
+	if (!d)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	d->name = dup_or_null(t->name, &err);
+	d->has_rowid = t->has_rowid;
+	d->rows = t->rows;
+	d->ncols = t->ncols;
+	d->cols = calloc(t->ncols ? t->ncols : 1, sizeof *d->cols);
+	if (!d->cols)
+		err = BARGE_ENOMEM;
+	for (size_t i = 0; d->cols && i < t->ncols; i++) {
+		d->cols[i] = t->cols[i];
+		d->cols[i].name = dup_or_null(t->cols[i].name, &err);
+		d->cols[i].engine_type = dup_or_null(t->cols[i].engine_type, &err);
+	}
+	d->nkey = t->nkey;
+	if (t->nkey) {
+		d->key = malloc(t->nkey * sizeof *d->key);
+		if (d->key)
+			memcpy(d->key, t->key, t->nkey * sizeof *d->key);
+		else
+			err = BARGE_ENOMEM;
+	}
+	d->nfks = t->nfks;
+	if (t->nfks) {
+		d->fks = calloc(t->nfks, sizeof *d->fks);
+		if (!d->fks)
+			err = BARGE_ENOMEM;
+		for (size_t i = 0; d->fks && i < t->nfks; i++) {
+			const struct barge_fk_def *f = &t->fks[i];
+			d->fks[i].ncols = f->ncols;
+			d->fks[i].cols = dup_strv(f->cols, f->ncols, &err);
+			d->fks[i].ref_cols = dup_strv(f->ref_cols, f->ncols, &err);
+			d->fks[i].ref_table = dup_or_null(f->ref_table, &err);
+		}
+	}
+	d->nwarnings = t->nwarnings;
+	d->warnings = dup_strv(t->warnings, t->nwarnings, &err);
+	if (err) {
+		barge_table_def_free(d);
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	}
+	*out = d;
+	return 0;
+}
+
+void barge_table_def_free(struct barge_table_def *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; t->cols && i < t->ncols; i++) {
+		free(t->cols[i].name);
+		free(t->cols[i].engine_type);
+	}
+	free(t->cols);
+	free(t->key);
+	for (size_t i = 0; t->fks && i < t->nfks; i++) {
+		free_strv(t->fks[i].cols, t->fks[i].ncols);
+		free_strv(t->fks[i].ref_cols, t->fks[i].ncols);
+		free(t->fks[i].ref_table);
+	}
+	free(t->fks);
+	free_strv(t->warnings, t->nwarnings);
+	free(t->name);
+	free(t);
+}
+
+int barge_table_def_find(const struct barge_table_def *t, const char *name)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int barge_table_def_warn(struct barge_table_def *t, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	char **w = realloc(t->warnings, (t->nwarnings + 1) * sizeof *w);
+	if (!w)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->warnings = w;
+	if (!(w[t->nwarnings] = strdup(buf)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->nwarnings++;
+	return 0;
+}

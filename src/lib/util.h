@@ -1,0 +1,47 @@
+/*
+ * Small internal helpers: a capped growable buffer (curl's dynbuf), UTF-8
+ * validation, clocks, and JSON string escaping.
+ */
+#ifndef BARGE_UTIL_H
+#define BARGE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A growable byte buffer with a cap: growing past `cap` is BARGE_ENOMEM
+ * (and the buffer keeps what it had). Always NUL-terminated after a
+ * successful add. The caller owns it: barge_buf_dispose frees the bytes.
+ */
+struct barge_buf {
+	char *p;
+	size_t len;
+	size_t alloc;
+	size_t cap;
+	int err; /* sticky: the first failure */
+};
+
+void barge_buf_init(struct barge_buf *b, size_t cap);
+void barge_buf_dispose(struct barge_buf *b);
+void barge_buf_clear(struct barge_buf *b);
+int barge_buf_add(struct barge_buf *b, const void *p, size_t n);
+int barge_buf_adds(struct barge_buf *b, const char *s);
+int barge_buf_printf(struct barge_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Append `s` (n bytes) as a JSON string literal, quotes included. */
+int barge_buf_json_str(struct barge_buf *b, const char *s, size_t n);
+/* Hand the bytes to *out (malloc'd, NUL-terminated); the buffer is reset.
+ * Returns the sticky error if any add failed. */
+int barge_buf_detach(struct barge_buf *b, char **out);
+
+int barge_utf8_valid(const char *p, size_t n);
+
+double barge_now(void);       /* wall clock, unix seconds */
+double barge_monotonic(void); /* seconds, monotonic */
+void barge_sleep(double seconds);
+
+/* Parse a whole decimal integer; BARGE_EUSAGE naming `what` otherwise. */
+int barge_parse_i64(int64_t *out, const char *s, const char *what);
+
+#endif
