@@ -218,6 +218,11 @@ struct barge_driver {
 	int (*write_batch)(struct barge_writer *w, const struct barge_batch *b);
 	void (*write_close)(struct barge_writer *w); /* accepts NULL */
 
+	/* Optional: scan a table's data for problems `barge inspect` reports
+	 * (values that do not fit the column's logical type, invalid UTF-8,
+	 * NULLs in key columns); each becomes a warning on `t`. */
+	int (*audit)(struct barge_conn *c, struct barge_table_def *t);
+
 	/* The type mapping table for `barge inspect`: engine -> logical. */
 	const struct barge_typemap *(*typemap)(size_t *n);
 };

@@ -1,0 +1,27 @@
+/*
+ * The barge command: one file per subcommand, each `int cmd_NAME(int argc,
+ * char **argv)` with argv[0] the subcommand's name, returning the exit code.
+ */
+#ifndef BARGE_CLI_H
+#define BARGE_CLI_H
+
+enum barge_exit {
+	EXIT_DONE = 0,     /* done */
+	EXIT_FAILED = 1,   /* a chunk failed or the run was aborted */
+	EXIT_USAGE = 2,    /* usage or configuration error */
+	EXIT_REJECTS = 3,  /* done, with rejected rows */
+};
+
+int cmd_copy(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+/* Print "barge: <message>" for the last library error to stderr and map its
+ * code to an exit code (usage/not-found errors -> 2, others -> 1). */
+int cli_fail(void);
+/* Print "barge: <formatted>" to stderr and return EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
