@@ -1,0 +1,70 @@
+/*
+ * The engine's only door to drivers (SQLite's os.c). Each wrapper checks
+ * that the driver has the slot and is where tests inject faults:
+ *
+ *   BARGE_FAULT=OP:KIND:N[:COUNT]   e.g. write_batch:retry:3:2
+ *
+ * makes the N-th call of OP in the process (1-based) and the COUNT-1 calls
+ * after it fail with KIND: retry (BARGE_ERETRY), error (BARGE_ERROR) or
+ * data (BARGE_EDATA). Several specs are separated by commas.
+ */
+#ifndef BARGE_DRV_H
+#define BARGE_DRV_H
+
+#include "barge/barge.h"
+
+struct barge_ep {
+	const struct barge_driver *drv;
+	struct barge_url *url;
+};
+
+/* Parse a URL and find its driver (BARGE_EUSAGE when none). */
+int barge_ep_init(struct barge_ep *ep, const char *url);
+void barge_ep_dispose(struct barge_ep *ep);
+
+int barge_drv_open(const struct barge_ep *ep, struct barge_conn **out,
+		   unsigned flags);
+void barge_drv_close(const struct barge_ep *ep, struct barge_conn *c);
+int barge_drv_snapshot_begin(const struct barge_ep *ep, struct barge_conn *c,
+			     char **token);
+int barge_drv_snapshot_join(const struct barge_ep *ep, struct barge_conn *c,
+			    const char *token);
+int barge_drv_snapshot_end(const struct barge_ep *ep, struct barge_conn *c);
+int barge_drv_list_tables(const struct barge_ep *ep, struct barge_conn *c,
+			  char ***names);
+int barge_drv_describe(const struct barge_ep *ep, struct barge_conn *c,
+		       const char *table, struct barge_table_def **out);
+int barge_drv_count_rows(const struct barge_ep *ep, struct barge_conn *c,
+			 const struct barge_table_def *t, const char *where,
+			 int64_t *out);
+int barge_drv_key_range(const struct barge_ep *ep, struct barge_conn *c,
+			const struct barge_table_def *t, int by_rowid,
+			int64_t *min, int64_t *max, int64_t *count);
+int barge_drv_key_after(const struct barge_ep *ep, struct barge_conn *c,
+			const struct barge_table_def *t,
+			const struct barge_key *from, int64_t skip,
+			struct barge_key **out);
+int barge_drv_read_open(const struct barge_ep *ep, struct barge_reader **out,
+			struct barge_conn *c, const struct barge_read_req *req);
+int barge_drv_read_next(const struct barge_ep *ep, struct barge_reader *r,
+			struct barge_batch *b);
+void barge_drv_read_close(const struct barge_ep *ep, struct barge_reader *r);
+int barge_drv_create_table(const struct barge_ep *ep, struct barge_conn *c,
+			   const struct barge_table_def *t);
+int barge_drv_begin(const struct barge_ep *ep, struct barge_conn *c);
+int barge_drv_commit(const struct barge_ep *ep, struct barge_conn *c);
+int barge_drv_rollback(const struct barge_ep *ep, struct barge_conn *c);
+int barge_drv_delete_range(const struct barge_ep *ep, struct barge_conn *c,
+			   const struct barge_table_def *t,
+			   const struct barge_chunk *chunk);
+int barge_drv_truncate(const struct barge_ep *ep, struct barge_conn *c,
+		       const struct barge_table_def *t);
+int barge_drv_write_open(const struct barge_ep *ep, struct barge_writer **out,
+			 struct barge_conn *c, const struct barge_write_req *req);
+int barge_drv_write_batch(const struct barge_ep *ep, struct barge_writer *w,
+			  const struct barge_batch *b);
+void barge_drv_write_close(const struct barge_ep *ep, struct barge_writer *w);
+
+void barge_names_free(char **names); /* a NULL-terminated name array */
+
+#endif
