@@ -1,14 +1,87 @@
+/*
+ * barge: the command. Dispatches to one file per subcommand.
+ */
 #include "barge/barge.h"
+#include "cli.h"
+#include "engine.h"
 
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *what;
+} commands[] = {
+	{"inspect", cmd_inspect, "audit a source: tables, types, keys, FKs, counts, problems"},
+	{"init", cmd_init, "print an editable plan built from inspecting a source"},
+	{"copy", cmd_copy, "copy tables from SRC to DST (no plan file)"},
+	{"run", cmd_run, "run a plan file"},
+	{"status", cmd_status, "progress, throughput and failures of a run"},
+};
+
+static void usage(FILE *o)
+{
+	fprintf(o, "usage: barge COMMAND [ARGS]   (barge COMMAND --help for more)\n\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(o, "  %-8s %s\n", commands[i].name, commands[i].what);
+	fprintf(o, "\nEndpoints: sqlite:PATH (more engines are coming).\n"
+		   "Exit codes: 0 done, 1 failed or aborted, 2 usage or configuration "
+		   "error, 3 done with rejected rows.\n");
+}
+
+int cli_fail(void)
+{
+	int code = barge_error_code();
+	const char *msg = barge_error_last();
+	fprintf(stderr, "barge: %s\n", msg[0] ? msg : "failed");
+	return code == BARGE_EUSAGE || code == BARGE_ENOTFOUND ? EXIT_USAGE
+							       : EXIT_FAILED;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("barge: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	barge_job_request_stop();
+}
+
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("barge %s\n", barge_version());
-		return 0;
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
 	}
-	fprintf(stderr, "barge: not yet\n");
-	return 2;
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("barge %s\n", barge_version());
+		return EXIT_DONE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_DONE;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	return cli_usage_error("unknown command '%s' (barge --help lists them)",
+			       argv[1]);
 }

@@ -1,0 +1,152 @@
+/*
+ * barge run PLAN.yaml [options]: run a plan file. Options on the command
+ * line override the plan's defaults. --table T --key K migrates one row;
+ * --chunk N (with --table T) re-runs one chunk.
+ */
+#include "cli.h"
+#include "jobopts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(void)
+{
+	printf("usage: barge run PLAN.yaml [options]\n\n"
+	       "Run the plan (see docs/plan.md): resume where an earlier run of\n"
+	       "the same plan stopped, or start one.\n\n"
+	       "  --table T --key K   migrate the one row of table T with key K\n"
+	       "                      (a composite key as comma-separated values)\n"
+	       "  --table T --chunk N re-run chunk N of table T\n%s",
+	       jobopts_help);
+}
+
+/* Keep only the plan tables named in the comma list `names`. */
+static int filter_tables(struct barge_job_table *t, size_t *n, const char *names)
+{
+	size_t w = 0;
+	char *copy = strdup(names), *save = NULL;
+	if (!copy)
+		return cli_usage_error("out of memory");
+	for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < *n; i++)
+			if (strcmp(t[i].name, p) == 0)
+				break;
+		if (i == *n) {
+			free(copy);
+			return cli_usage_error("--tables: the plan has no table '%s'", p);
+		}
+	}
+	for (size_t i = 0; i < *n; i++) {
+		int keep = 0;
+		size_t len = strlen(t[i].name);
+		for (const char *p = names; (p = strstr(p, t[i].name)); p += len)
+			if ((p == names || p[-1] == ',') && (p[len] == ',' || !p[len]))
+				keep = 1;
+		if (keep) {
+			struct barge_job_table tmp = t[w];
+			t[w++] = t[i];
+			t[i] = tmp;
+		}
+	}
+	/* the dropped tables stay after w, freed with the full count */
+	free(copy);
+	*n = w;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct jobopts o;
+	struct barge_plan *plan = NULL;
+	struct barge_job job;
+	struct barge_job_result res;
+	struct barge_job_table *tables = NULL;
+	size_t ntables = 0, nall = 0;
+	const char *path = NULL;
+	char *command = NULL;
+	int rc = EXIT_USAGE;
+
+	jobopts_init(&o);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			help();
+			return EXIT_DONE;
+		}
+		int r = jobopts_take(&o, argc, argv, &i);
+		if (r < 0)
+			return -r;
+		if (r)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error("run: unknown option '%s'", argv[i]);
+		if (path)
+			return cli_usage_error("run: one plan file at a time ('%s')", argv[i]);
+		path = argv[i];
+	}
+	if (!path)
+		return cli_usage_error("usage: barge run PLAN.yaml [options] (--help)");
+	if (o.only_key && !o.only_table)
+		return cli_usage_error("--key needs --table");
+	if (o.only_key && o.only_chunk >= 0)
+		return cli_usage_error("--key and --chunk do not go together");
+	if (barge_plan_load(&plan, path) < 0)
+		return cli_fail();
+
+	memset(&job, 0, sizeof job);
+	struct barge_settings builtin;
+	barge_settings_builtin(&builtin);
+	job.defaults = o.set;
+	barge_settings_inherit(&job.defaults, &plan->defaults);
+	barge_settings_inherit(&job.defaults, &builtin);
+	if (barge_job_tables_from_plan(&tables, &ntables, plan) < 0) {
+		rc = cli_fail();
+		goto out;
+	}
+	nall = ntables;
+	for (size_t i = 0; i < ntables; i++) {
+		/* the command line wins over the plan, table by table too */
+		struct barge_settings s = o.set;
+		barge_settings_inherit(&s, &tables[i].settings);
+		tables[i].settings = s;
+	}
+	if (o.tables && (rc = filter_tables(tables, &ntables, o.tables)) != 0)
+		goto out;
+	command = jobopts_command(argc, argv);
+	job.source = plan->source;
+	job.target = plan->target;
+	job.state_path = o.state;
+	if (plan->state && strcmp(o.state, "barge-state.db") == 0)
+		job.state_path = plan->state;
+	job.tables = tables;
+	job.ntables = ntables;
+	job.restart = o.restart;
+	job.dry_run = o.dry_run;
+	job.sample = o.sample;
+	job.progress = o.progress;
+	job.command = command;
+	if (o.only_key) {
+		job.action = BARGE_JOB_ROW;
+		job.only_table = o.only_table;
+		job.only_key = o.only_key;
+	} else if (o.only_chunk >= 0) {
+		job.action = BARGE_JOB_CHUNK;
+		job.only_table = o.only_table;
+		job.only_chunk = o.only_chunk;
+	} else if (o.only_table) {
+		rc = cli_usage_error("--table goes with --key or --chunk (use --tables to pick tables)");
+		goto out;
+	}
+	if (barge_job_run(&job, &res) < 0) {
+		rc = cli_fail();
+	} else {
+		rc = jobopts_finish(&o, &job, &res);
+		barge_job_result_dispose(&res);
+	}
+out:
+	barge_job_tables_free(tables, nall);
+	barge_plan_free(plan);
+	free(command);
+	return rc;
+}

@@ -1,0 +1,183 @@
+#include "chunker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *barge_chunking_name(int how)
+{
+	switch (how) {
+	case BARGE_CHUNK_INT: return "integer key ranges";
+	case BARGE_CHUNK_KEYSET: return "keyset walking";
+	case BARGE_CHUNK_ROWID: return "rowid ranges";
+	default: return "one chunk";
+	}
+}
+
+int barge_chunking_for(const struct barge_table_def *t, unsigned target_caps)
+{
+	int key_ok = t->nkey > 0;
+	for (size_t i = 0; i < t->nkey; i++)
+		if (!t->cols[t->key[i]].notnull)
+			key_ok = 0; /* NULLs fall outside every range */
+	if (key_ok && t->nkey == 1 && t->cols[t->key[0]].type == BARGE_T_INT64)
+		return BARGE_CHUNK_INT;
+	if (key_ok)
+		return BARGE_CHUNK_KEYSET;
+	if (t->has_rowid && (target_caps & BARGE_CAP_ROWID))
+		return BARGE_CHUNK_ROWID;
+	return BARGE_CHUNK_ONE;
+}
+
+void barge_chunk_key_types(int *types, const struct barge_table_def *t,
+			   int by_rowid)
+{
+	if (by_rowid) {
+		types[0] = BARGE_T_INT64;
+		return;
+	}
+	for (size_t i = 0; i < t->nkey; i++)
+		types[i] = t->cols[t->key[i]].type;
+}
+
+void barge_chunk_list_dispose(struct barge_chunk_list *l)
+{
+	for (size_t i = 0; l->units && i < l->n; i++) {
+		free((char *)l->units[i].lo);
+		free((char *)l->units[i].hi);
+	}
+	free(l->units);
+	memset(l, 0, sizeof *l);
+}
+
+static int add_unit(struct barge_chunk_list *l, size_t *cap,
+		    const struct barge_key *lo, const struct barge_key *hi,
+		    int by_rowid)
+{
+	char *ljson = NULL, *hjson = NULL;
+	int err = 0;
+	if (l->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct barge_unit_plan *u = realloc(l->units, ncap * sizeof *u);
+		if (!u)
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		l->units = u;
+		*cap = ncap;
+	}
+	if ((lo && (err = barge_key_to_json(&ljson, lo)) < 0) ||
+	    (hi && (err = barge_key_to_json(&hjson, hi)) < 0)) {
+		free(ljson);
+		return err;
+	}
+	l->units[l->n].lo = ljson;
+	l->units[l->n].hi = hjson;
+	l->units[l->n].by_rowid = by_rowid;
+	l->n++;
+	return 0;
+}
+
+static int int_key(struct barge_key **out, int64_t v)
+{
+	struct barge_value val = {.type = BARGE_T_INT64, .i = v};
+	return barge_key_new(out, 1, &val);
+}
+
+/* Split [min, max] into ceil(count / chunk_rows) ranges of equal width. */
+static int plan_int(struct barge_chunk_list *l, const struct barge_ep *ep,
+		    struct barge_conn *c, const struct barge_table_def *t,
+		    int by_rowid, int64_t chunk_rows)
+{
+	int64_t min, max, count;
+	size_t cap = 0;
+	struct barge_key *lo = NULL, *hi = NULL;
+	int err = barge_drv_key_range(ep, c, t, by_rowid, &min, &max, &count);
+
+	if (err == BARGE_ENOTFOUND)
+		return add_unit(l, &cap, NULL, NULL, by_rowid); /* empty */
+	if (err < 0)
+		return err;
+	l->rows = count;
+	uint64_t nchunks = (uint64_t)((count + chunk_rows - 1) / chunk_rows);
+	unsigned __int128 span = (unsigned __int128)((__int128)max - min) + 1;
+	uint64_t width = (uint64_t)((span + nchunks - 1) / nchunks);
+	if (nchunks <= 1 || width == 0)
+		return add_unit(l, &cap, NULL, NULL, by_rowid);
+	for (uint64_t i = 0; i < nchunks; i++) {
+		__int128 b = (__int128)min + (__int128)width * (i + 1);
+		if (i + 1 < nchunks && b <= max) {
+			if ((err = int_key(&hi, (int64_t)b)) < 0)
+				break;
+		}
+		/* first range open below, last open above: rows outside
+		 * [min, max] (none in a snapshot) are never lost */
+		err = add_unit(l, &cap, i ? lo : NULL, hi, by_rowid);
+		barge_key_free(lo);
+		lo = hi;
+		hi = NULL;
+		if (err < 0 || !lo)
+			break;
+	}
+	barge_key_free(lo);
+	barge_key_free(hi);
+	return err;
+}
+
+/* Walk the key in binary order, a boundary every chunk_rows rows. */
+static int plan_keyset(struct barge_chunk_list *l, const struct barge_ep *ep,
+		       struct barge_conn *c, const struct barge_table_def *t,
+		       int64_t chunk_rows)
+{
+	struct barge_key *lo = NULL, *hi = NULL;
+	size_t cap = 0;
+	int err;
+
+	for (;;) {
+		err = barge_drv_key_after(ep, c, t, lo, chunk_rows, &hi);
+		if (err == BARGE_ENOTFOUND) {
+			err = add_unit(l, &cap, lo, NULL, 0);
+			break;
+		}
+		if (err < 0)
+			break;
+		if ((err = add_unit(l, &cap, lo, hi, 0)) < 0)
+			break;
+		barge_key_free(lo);
+		lo = hi;
+		hi = NULL;
+	}
+	barge_key_free(lo);
+	barge_key_free(hi);
+	if (err == 0 && barge_drv_count_rows(ep, c, t, NULL, &l->rows) < 0)
+		l->rows = -1;
+	return err;
+}
+
+int barge_chunk_plan(struct barge_chunk_list *out, const struct barge_ep *ep,
+		     struct barge_conn *c, const struct barge_table_def *t,
+		     int how, int64_t chunk_rows)
+{
+	int err;
+	size_t cap = 0;
+
+	memset(out, 0, sizeof *out);
+	out->rows = -1;
+	if (chunk_rows < 1)
+		chunk_rows = 1;
+	switch (how) {
+	case BARGE_CHUNK_INT:
+		err = plan_int(out, ep, c, t, 0, chunk_rows);
+		break;
+	case BARGE_CHUNK_ROWID:
+		err = plan_int(out, ep, c, t, 1, chunk_rows);
+		break;
+	case BARGE_CHUNK_KEYSET:
+		err = plan_keyset(out, ep, c, t, chunk_rows);
+		break;
+	default:
+		err = add_unit(out, &cap, NULL, NULL, 0);
+		if (err == 0 && barge_drv_count_rows(ep, c, t, NULL, &out->rows) < 0)
+			out->rows = -1;
+	}
+	if (err < 0)
+		barge_chunk_list_dispose(out);
+	return err;
+}

@@ -1,0 +1,41 @@
+/*
+ * The chunk planner: splits a table into key ranges of about chunk_rows
+ * rows, all planned before any data moves (DESIGN.md "Unit of work").
+ */
+#ifndef BARGE_CHUNKER_H
+#define BARGE_CHUNKER_H
+
+#include "drv.h"
+#include "state.h"
+
+enum barge_chunking {
+	BARGE_CHUNK_INT = 0, /* one NOT NULL integer key: split by value */
+	BARGE_CHUNK_KEYSET,  /* composite or text key: keyset walking */
+	BARGE_CHUNK_ROWID,   /* no usable key: the engine's row address */
+	BARGE_CHUNK_ONE,     /* no key and no row address: one chunk */
+};
+const char *barge_chunking_name(int how);
+
+/*
+ * How to chunk table `t` (its key as t->key) when the target can (or
+ * cannot) write row addresses.
+ */
+int barge_chunking_for(const struct barge_table_def *t, unsigned target_caps);
+
+/* A planned table: n units whose bounds are JSON key texts (owned). */
+struct barge_chunk_list {
+	size_t n;
+	struct barge_unit_plan *units;
+	int64_t rows; /* rows counted while planning */
+};
+void barge_chunk_list_dispose(struct barge_chunk_list *l);
+
+int barge_chunk_plan(struct barge_chunk_list *out, const struct barge_ep *ep,
+		     struct barge_conn *c, const struct barge_table_def *t,
+		     int how, int64_t chunk_rows);
+
+/* The logical types of the key columns (or INT64 for a row address). */
+void barge_chunk_key_types(int *types, const struct barge_table_def *t,
+			   int by_rowid);
+
+#endif
