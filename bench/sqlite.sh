@@ -73,7 +73,7 @@ check_count() {
 # Sets globals SQ_T, SQ_RSS, BG_T, BG_RSS: medians over RUNS runs, the two
 # tools interleaved so that a noisy spell hits both alike.
 bench_size() {
-	local rows=$1 src schema dst state r sq=() sqr=() bg=() bgr=()
+	local rows=$1 src schema dst state i t m sq=() sqr=() bg=() bgr=()
 	src=$(source_db "$rows")
 	schema=$(sqlite3 "$src" "SELECT sql FROM sqlite_master WHERE type='table' AND name='bench'")
 	dst="$BENCH_DIR/target-$rows.db"
