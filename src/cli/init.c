@@ -110,6 +110,13 @@ int cmd_init(int argc, char **argv)
 		goto out;
 	}
 	/* the whole plan or nothing: a failed init must not leave half a file */
+	if (in.cycles) {
+		fputs("# Foreign keys form a cycle; its tables are listed in name order and\n"
+		      "# need deferred constraints or a second pass. ", stdout);
+		for (const char *p = in.cycles; *p; p++) /* stay in the comment */
+			putchar((unsigned char)*p < 0x20 ? ' ' : *p);
+		putchar('\n');
+	}
 	fputs(yaml, stdout);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fputs("barge: init: cannot write the plan to stdout\n", stderr);

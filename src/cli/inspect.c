@@ -234,7 +234,7 @@ static void put_names(FILE *f, char *const *names, size_t n)
 
 static void print_table(FILE *f, const struct barge_table_def *t)
 {
-	int wname = 6, wengine = 11, wtype = 4;
+	int wname = 6, wengine = 11, wtype = 4; /* header widths */
 	fputc('\n', f);
 	put_text(f, t->name, 0);
 	if (t->rows >= 0)
@@ -262,10 +262,13 @@ static void print_table(FILE *f, const struct barge_table_def *t)
 		fputs("  ", f);
 		put_text(f, c->name, wname);
 		fputs("  ", f);
-		put_text(f, c->engine_type, wengine);
+		put_text(f, c->engine_type && *c->engine_type
+				    ? c->engine_type : "(none)", wengine);
 		fputs(" -> ", f);
-		put_text(f, barge_type_name(c->type), wtype);
-		fputs(c->notnull ? "  NOT NULL" : "          ", f);
+		put_text(f, barge_type_name(c->type),
+			 c->notnull || c->key_pos ? wtype : 0);
+		if (c->notnull || c->key_pos)
+			fputs(c->notnull ? "  NOT NULL" : "          ", f);
 		if (c->key_pos)
 			fprintf(f, "  %d", c->key_pos);
 		fputc('\n', f);
