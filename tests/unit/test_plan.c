@@ -565,6 +565,51 @@ static void test_fk_order(void)
 		barge_table_def_free(v[i]);
 }
 
+/* Every prefix and single-byte corruption of a good plan is parsed or
+ * refused with a message: never a crash, never a half-built plan. */
+static void test_garbage(void)
+{
+	size_t n = strlen(issue5);
+	char *buf = malloc(n + 1);
+	int refused = 0, parsed = 0, bad = 0;
+	for (size_t cut = 0; cut <= n; cut++) {
+		for (int flip = 0; flip < 2; flip++) {
+			memcpy(buf, issue5, n + 1);
+			if (flip && cut < n)
+				buf[cut] = "{:[-,'\"&*!#\t"[cut % 13];
+			struct barge_plan *p = NULL;
+			int rc = barge_plan_parse(&p, buf, flip ? n : cut, "g.yaml");
+			if (rc == 0 && p)
+				parsed++;
+			else if (rc == BARGE_EUSAGE && !p &&
+				 strncmp(barge_error_last(), "g.yaml", 6) == 0)
+				refused++;
+			else
+				bad++;
+			barge_plan_free(p);
+		}
+	}
+	free(buf);
+	CHECK(bad == 0);
+	CHECK(parsed > 0 && refused > 0);
+
+	/* aliases, tags and a self-referencing anchor */
+	struct barge_plan *p = NULL;
+	CHECK_OK(parse(&p, "source: &s sqlite:a.db\ntarget: *s\n"
+			   "tables:\n  - name: !!str t\n    columns: {c: &o {to: d}, e: *o}\n"));
+	if (p && p->ntables == 1 && p->tables[0].ncolumns == 2) {
+		CHECK_STR(p->target, "sqlite:a.db");
+		CHECK_STR(p->tables[0].columns[1].to, "d");
+	} else
+		CHECK(!"alias plan");
+	barge_plan_free(p);
+	p = NULL;
+	int rc = parse(&p, "source: a\ntarget: b\ntables:\n  - name: t\n"
+			   "    columns: {c: &x {to: d, more: *x}}\n");
+	CHECK(rc == 0 || rc == BARGE_EUSAGE);
+	barge_plan_free(p);
+}
+
 int main(void)
 {
 	test_full_plan();
@@ -574,5 +619,6 @@ int main(void)
 	test_load();
 	test_emit_round_trip();
 	test_fk_order();
+	test_garbage();
 	return harness_done();
 }
