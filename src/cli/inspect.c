@@ -238,7 +238,8 @@ static void print_table(FILE *f, const struct barge_table_def *t)
 	fputc('\n', f);
 	put_text(f, t->name, 0);
 	if (t->rows >= 0)
-		fprintf(f, ": %lld rows\n", (long long)t->rows);
+		fprintf(f, ": %lld row%s\n", (long long)t->rows,
+			t->rows == 1 ? "" : "s");
 	else
 		fputs(": rows not counted\n", f);
 	for (size_t i = 0; i < t->ncols; i++) {
@@ -342,9 +343,12 @@ static void print_text(FILE *f, const struct inspection *in)
 		fputs("  ", f);
 		put_text(f, m[i].engine, w);
 		fputs(" -> ", f);
-		put_text(f, barge_type_name(m[i].type), m[i].note ? 11 : 0);
-		if (m[i].note)
+		put_text(f, barge_type_name(m[i].type), 0);
+		if (m[i].note) {
+			/* "timestamptz" is the longest logical type name */
+			put_text(f, "", 13 - text_width(barge_type_name(m[i].type)));
 			put_text(f, m[i].note, 0);
+		}
 		fputc('\n', f);
 	}
 }

@@ -1053,7 +1053,8 @@ static void emit_table(struct barge_buf *b, const struct barge_table_def *t)
 	emit_scalar(b, t->name);
 	if (t->rows >= 0) {
 		emit_comment_start(b);
-		barge_buf_printf(b, "%lld rows", (long long)t->rows);
+		barge_buf_printf(b, "%lld row%s", (long long)t->rows,
+				 t->rows == 1 ? "" : "s");
 	}
 	barge_buf_adds(b, "\n");
 	for (size_t i = 0; i < t->nwarnings; i++) {
