@@ -91,13 +91,15 @@ int cmd_init(int argc, char **argv)
 		rc = cli_fail();
 		goto out;
 	}
+	/* a plan for a target this build cannot write would only fail later */
 	struct barge_url *d = NULL;
-	if (barge_url_parse(&d, dst) == 0 && !barge_driver_for_scheme(d->scheme))
-		barge_error_set(BARGE_EUSAGE, "%s: this build has no driver for '%s' URLs",
-				barge_url_redacted(d), d->scheme);
-	int dst_bad = !d || !barge_driver_for_scheme(d->scheme);
+	int err = barge_url_parse(&d, dst);
+	if (!err && !barge_driver_for_scheme(d->scheme))
+		err = barge_error_set(BARGE_EUSAGE,
+				      "%s: this build has no driver for '%s' URLs",
+				      barge_url_redacted(d), d->scheme);
 	barge_url_free(d);
-	if (dst_bad) {
+	if (err) {
 		rc = cli_fail();
 		goto out;
 	}
