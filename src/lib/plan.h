@@ -58,6 +58,12 @@ struct barge_plan_table {
 	struct barge_settings settings;
 	size_t ncolumns;
 	struct barge_plan_column *columns;
+	/* Issue 5, kept as text for the features that will read them:
+	 * the error budget (checked: a whole number / a number in [0, 1]) and
+	 * the `add:` mapping of new columns as YAML flow text. NULL = absent. */
+	char *max_rejects;
+	char *max_reject_ratio;
+	char *add;
 };
 
 struct barge_plan {
