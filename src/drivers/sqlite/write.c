@@ -1,0 +1,286 @@
+/*
+ * Writing batches into a target table (one prepared INSERT per writer),
+ * and the deletes that make re-runs idempotent (delete_range, truncate).
+ */
+#include "sqlite_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SQL_CAP (1u << 20)
+
+struct barge_writer {
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *table;
+	size_t ncols;           /* batch columns expected */
+	enum sq_affinity *aff;  /* target affinity of each batch column */
+	char **names;           /* target column name of each batch column */
+	size_t nkeyb;           /* batch columns that name a row in messages */
+	size_t *keyb;
+	int mode;
+};
+
+void sq_write_close(struct barge_writer *w)
+{
+	if (!w)
+		return;
+	sqlite3_finalize(w->st);
+	for (size_t i = 0; w->names && i < w->ncols; i++)
+		free(w->names[i]);
+	free(w->names);
+	free(w->aff);
+	free(w->keyb);
+	free(w->table);
+	free(w);
+}
+
+/* The declared types of the target as it is on disk: the affinity decides
+ * what SQLite would silently change, whatever def the engine passed. */
+static int load_affinity(struct barge_writer *w)
+{
+	struct barge_buf sql;
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	barge_buf_init(&sql, SQL_CAP);
+	barge_buf_adds(&sql, "SELECT name, type FROM pragma_table_info(?)");
+	if ((err = sq_prepare(w->db, sql.p, &st, w->table)))
+		goto out;
+	sqlite3_bind_text(st, 1, w->table, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *type = (const char *)sqlite3_column_text(st, 1);
+		for (size_t i = 0; name && i < w->ncols; i++)
+			if (strcmp(w->names[i], name) == 0)
+				w->aff[i] = sq_affinity_of(type);
+	}
+	if (rc != SQLITE_DONE)
+		err = sq_fail(w->db, rc, w->table, "reading the target's columns");
+out:
+	sqlite3_finalize(st);
+	barge_buf_dispose(&sql);
+	return err;
+}
+
+int sq_write_open(struct barge_writer **out, struct barge_conn *c,
+		  const struct barge_write_req *req)
+{
+	const struct barge_table_def *t = req->table;
+	const char *rowid = sq_rowid_name(t);
+	struct barge_writer *w = NULL;
+	struct barge_buf sql;
+	int err = 0;
+
+	*out = NULL;
+	barge_buf_init(&sql, SQL_CAP);
+	if (req->with_rowid && (!t->has_rowid || !rowid))
+		return barge_error_set(BARGE_EUSAGE,
+				       "sqlite: table '%s' has no rowid to write",
+				       t->name);
+	if (req->mode == BARGE_MODE_UPSERT && !t->nkey && !req->with_rowid)
+		return barge_error_set(BARGE_EUSAGE,
+				       "sqlite: table '%s' has no key to upsert on; "
+				       "use mode replace or truncate", t->name);
+	w = calloc(1, sizeof *w);
+	if (!w)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	w->db = c->db;
+	w->mode = req->mode;
+	w->ncols = req->ncols + (req->with_rowid ? 1 : 0);
+	w->table = strdup(t->name);
+	w->aff = calloc(w->ncols + 1, sizeof *w->aff);
+	w->names = calloc(w->ncols + 1, sizeof *w->names);
+	w->keyb = calloc(t->nkey + 1, sizeof *w->keyb);
+	if (!w->table || !w->aff || !w->names || !w->keyb)
+		goto nomem;
+	for (size_t i = 0; i < req->ncols; i++)
+		if (!(w->names[i] = strdup(t->cols[req->cols[i]].name)))
+			goto nomem;
+	if (req->with_rowid) {
+		if (!(w->names[req->ncols] = strdup(rowid)))
+			goto nomem;
+		w->aff[req->ncols] = SQ_AFF_INTEGER;
+	}
+	for (size_t k = 0; k < t->nkey; k++) {
+		int found = 0;
+		for (size_t i = 0; i < req->ncols; i++)
+			if (req->cols[i] == t->key[k]) {
+				w->keyb[w->nkeyb++] = i;
+				found = 1;
+			}
+		if (!found && req->mode == BARGE_MODE_UPSERT) {
+			err = barge_error_set(BARGE_EUSAGE,
+					      "sqlite: table '%s': upsert needs key "
+					      "column %s among the columns written",
+					      t->name, t->cols[t->key[k]].name);
+			goto out;
+		}
+	}
+	if (!t->nkey && req->with_rowid)
+		w->keyb[w->nkeyb++] = req->ncols;
+	if ((err = load_affinity(w)))
+		goto out;
+
+	barge_buf_adds(&sql, req->mode == BARGE_MODE_UPSERT && !t->nkey
+				     ? "INSERT OR REPLACE INTO "
+				     : "INSERT INTO ");
+	sq_quote(&sql, t->name);
+	barge_buf_adds(&sql, " (");
+	for (size_t i = 0; i < w->ncols; i++) {
+		if (i)
+			barge_buf_adds(&sql, ", ");
+		if (req->with_rowid && i == req->ncols)
+			barge_buf_adds(&sql, rowid);
+		else
+			sq_quote(&sql, w->names[i]);
+	}
+	barge_buf_adds(&sql, ") VALUES (");
+	for (size_t i = 0; i < w->ncols; i++)
+		barge_buf_adds(&sql, i ? ", ?" : "?");
+	barge_buf_adds(&sql, ")");
+	if (req->mode == BARGE_MODE_UPSERT && t->nkey) {
+		int set = 0;
+		barge_buf_adds(&sql, " ON CONFLICT (");
+		for (size_t k = 0; k < t->nkey; k++) {
+			if (k)
+				barge_buf_adds(&sql, ", ");
+			sq_quote(&sql, t->cols[t->key[k]].name);
+		}
+		barge_buf_adds(&sql, ") DO ");
+		for (size_t i = 0; i < req->ncols; i++) {
+			if (t->cols[req->cols[i]].key_pos)
+				continue;
+			barge_buf_adds(&sql, set++ ? ", " : "UPDATE SET ");
+			sq_quote(&sql, w->names[i]);
+			barge_buf_adds(&sql, " = excluded.");
+			sq_quote(&sql, w->names[i]);
+		}
+		if (!set)
+			barge_buf_adds(&sql, "NOTHING");
+	}
+	if ((err = sql.err) || (err = sq_prepare(c->db, sql.p, &w->st, t->name)))
+		goto out;
+	*out = w;
+	w = NULL;
+	goto out;
+nomem:
+	err = barge_error_set(BARGE_ENOMEM, "out of memory");
+out:
+	barge_buf_dispose(&sql);
+	sq_write_close(w);
+	return err;
+}
+
+/* "orders id=17" or "t rowid=5" or "t row 3 of the batch". */
+static void row_name(const struct barge_writer *w, const struct barge_batch *b,
+		     size_t row, struct barge_buf *out)
+{
+	barge_buf_printf(out, "%s ", w->table);
+	if (!w->nkeyb) {
+		barge_buf_printf(out, "row %zu of the batch", row + 1);
+		return;
+	}
+	for (size_t i = 0; i < w->nkeyb; i++) {
+		struct barge_value v;
+		barge_batch_get(b, w->keyb[i], row, &v);
+		barge_buf_printf(out, "%s%s=", i ? ", " : "", w->names[w->keyb[i]]);
+		sq_value_text(out, &v);
+	}
+}
+
+static int row_error(const struct barge_writer *w, const struct barge_batch *b,
+		     size_t row, int code, const char *what)
+{
+	struct barge_buf m;
+	barge_buf_init(&m, 2048);
+	row_name(w, b, row, &m);
+	barge_error_set(code, "%s: %s", m.p ? m.p : w->table, what);
+	barge_buf_dispose(&m);
+	return code;
+}
+
+int sq_write_batch(struct barge_writer *w, const struct barge_batch *b)
+{
+	char what[768];
+	int rc;
+
+	if (b->ncols != w->ncols)
+		return barge_error_set(BARGE_EUSAGE,
+				       "sqlite: table '%s': a batch of %zu columns "
+				       "for a writer of %zu", w->table, b->ncols,
+				       w->ncols);
+	for (size_t row = 0; row < b->nrows; row++) {
+		for (size_t i = 0; i < w->ncols; i++) {
+			struct barge_value v;
+			const char *why = NULL;
+			barge_batch_get(b, i, row, &v);
+			rc = sq_bind_value(w->st, (int)i + 1, &v, w->aff[i], 0, &why);
+			if (rc < 0) {
+				snprintf(what, sizeof what,
+					 "column %s (%s) cannot be stored: %s",
+					 w->names[i], barge_type_name(v.type), why);
+				return row_error(w, b, row, BARGE_EDATA, what);
+			}
+			if (rc != SQLITE_OK)
+				return sq_fail(w->db, rc, w->table, "binding a value");
+		}
+		rc = sqlite3_step(w->st);
+		sqlite3_reset(w->st);
+		if (rc == SQLITE_DONE)
+			continue;
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_ROWID) {
+			snprintf(what, sizeof what,
+				 "the key already exists in the target (%s)",
+				 sqlite3_errmsg(w->db));
+			return row_error(w, b, row, BARGE_ECONFLICT, what);
+		}
+		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			snprintf(what, sizeof what, "rejected by the target: %s",
+				 sqlite3_errmsg(w->db));
+			return row_error(w, b, row, BARGE_EDATA, what);
+		}
+		return sq_fail(w->db, rc, w->table, "inserting");
+	}
+	return 0;
+}
+
+static int run_delete(struct barge_conn *c, const struct barge_table_def *t,
+		      const struct barge_chunk *chunk)
+{
+	struct barge_buf sql;
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	barge_buf_init(&sql, SQL_CAP);
+	barge_buf_adds(&sql, "DELETE FROM ");
+	sq_quote(&sql, t->name);
+	if (chunk) {
+		barge_buf_adds(&sql, " WHERE ");
+		if ((err = sq_range_sql(&sql, t, chunk)))
+			goto out;
+	}
+	if ((err = sql.err) || (err = sq_prepare(c->db, sql.p, &st, t->name)) ||
+	    (err = sq_range_bind(st, 1, t, chunk)))
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		err = sq_fail(c->db, rc, t->name, "deleting");
+out:
+	sqlite3_finalize(st);
+	barge_buf_dispose(&sql);
+	return err;
+}
+
+int sq_delete_range(struct barge_conn *c, const struct barge_table_def *t,
+		    const struct barge_chunk *chunk)
+{
+	return run_delete(c, t, chunk);
+}
+
+int sq_truncate(struct barge_conn *c, const struct barge_table_def *t)
+{
+	return run_delete(c, t, NULL);
+}
