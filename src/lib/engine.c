@@ -234,7 +234,8 @@ static int list_has(char **names, const char *s)
  * Open the source, describe every table and check the mapping; look at the
  * target only if it exists. Nothing is created or written here.
  */
-static int validate(struct ctx *cx, struct barge_job_table **owned_tables)
+static int validate(struct ctx *cx, struct barge_job_table **owned_tables,
+		    size_t *nowned)
 {
 	const struct barge_job *job = cx->job;
 	char **names = NULL;
@@ -264,6 +265,7 @@ static int validate(struct ctx *cx, struct barge_job_table **owned_tables)
 			all[i].settings = job->defaults;
 		}
 		*owned_tables = all;
+		*nowned = n;
 		jts = all;
 		barge_names_free(names);
 		names = NULL;
@@ -299,9 +301,11 @@ static int validate(struct ctx *cx, struct barge_job_table **owned_tables)
 			return err;
 	}
 
-	/* The target, read-only, if it is there already. */
+	/* The target, if it is there already. Opened for writing (but never
+	 * created) so that a transaction left by a killed run is rolled back
+	 * here rather than tripping a read-only connection. */
 	struct barge_conn *tc = NULL;
-	err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_READ);
+	err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE);
 	if (err == BARGE_ENOTFOUND) {
 		barge_error_clear();
 		return 0;
@@ -1290,10 +1294,8 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 	cx.job = job;
 	pthread_mutex_init(&cx.lock, NULL);
 
-	if ((err = validate(&cx, &owned)) < 0)
+	if ((err = validate(&cx, &owned, &nowned)) < 0)
 		goto out;
-	if (owned)
-		nowned = cx.ntbls;
 	if ((err = barge_drv_snapshot_begin(&cx.src, cx.leader, &cx.token)) < 0)
 		goto out;
 	if (job->dry_run) {

@@ -1,6 +1,6 @@
 # Bad input gets a one-line error naming the thing, exit 2, and nothing is
 # created or written: not the target, not the state file, not the source.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 "$MKSHOP" shop.db --customers 100 --orders 200 >/dev/null 2>&1 || { bad "mkshop"; finish; exit; }
 src_digest=$(md5sum < shop.db)

@@ -1,7 +1,7 @@
 # The demo database copied SQLite -> SQLite with 2 workers is exact, every
 # table (keyed, composite-keyed and keyless with duplicates), and the
 # summary, report and status agree with it.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 
 "$MKSHOP" shop.db --customers 3000 --orders 9000 >/dev/null 2>&1 || { bad "mkshop"; finish; exit; }
 expect_exit 0 "copy" "$BARGE" copy sqlite:shop.db sqlite:copy.db --state st.db \

@@ -1,7 +1,7 @@
 # Transient faults are retried with backoff; a chunk that keeps failing is
 # marked failed and the others go on; K failures in a row trip the circuit
 # breaker; a resume without the fault then finishes exactly.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 export BARGE_RETRY_BASE=0.01
 
 "$MKSHOP" shop.db --customers 3000 --orders 100 >/dev/null 2>&1 || { bad "mkshop"; finish; exit; }
