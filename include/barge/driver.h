@@ -140,6 +140,9 @@ enum barge_caps {
 	BARGE_CAP_SNAPSHOT = 2, /* workers can share one consistent snapshot */
 	BARGE_CAP_UPSERT = 4,   /* native merge on key */
 	BARGE_CAP_TXN = 8,      /* transactions */
+	BARGE_CAP_PARALLEL_WRITE = 16, /* concurrent write transactions; without
+					* it the engine hands out one write turn
+					* at a time (readers still run ahead) */
 };
 
 /* One line of the type mapping table that `barge inspect` prints. */

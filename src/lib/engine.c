@@ -64,6 +64,7 @@ struct ctx {
 	struct tbl *tbls;
 	size_t ntbls;
 	pthread_mutex_t lock;
+	pthread_mutex_t write_turn; /* targets without parallel writes */
 	int consecutive_failures;
 	atomic_int aborted;
 	atomic_int failed_units;
@@ -578,7 +579,8 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	struct barge_queue *pool = NULL, *full = NULL;
 	struct reader rd;
 	pthread_t th;
-	int started = 0, in_txn = 0, err;
+	int started = 0, in_txn = 0, have_turn = 0, err;
+	int serial = !(dst->drv->caps & BARGE_CAP_PARALLEL_WRITE);
 	int mode = t->jt->settings.mode;
 	char fk[64];
 
@@ -596,6 +598,23 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	for (size_t i = 0; i < w->nbatches; i++)
 		barge_queue_push(pool, w->batches[i]);
 
+	/* The reader starts first: it fills the queue while this worker waits
+	 * for its write turn. */
+	rd.cx = cx;
+	rd.t = t;
+	rd.conn = w->sconn;
+	rd.chunk = ch;
+	rd.pool = pool;
+	rd.full = full;
+	if (pthread_create(&th, NULL, reader_main, &rd) != 0) {
+		err = barge_error_set(BARGE_ERROR, "cannot start a reader thread");
+		goto out;
+	}
+	started = 1;
+	if (serial) {
+		pthread_mutex_lock(&cx->write_turn);
+		have_turn = 1;
+	}
 	if ((err = barge_drv_begin(dst, w->tconn)) < 0)
 		goto out;
 	in_txn = 1;
@@ -616,18 +635,6 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	};
 	if ((err = barge_drv_write_open(dst, &wr, w->tconn, &wreq)) < 0)
 		goto out;
-
-	rd.cx = cx;
-	rd.t = t;
-	rd.conn = w->sconn;
-	rd.chunk = ch;
-	rd.pool = pool;
-	rd.full = full;
-	if (pthread_create(&th, NULL, reader_main, &rd) != 0) {
-		err = barge_error_set(BARGE_ERROR, "cannot start a reader thread");
-		goto out;
-	}
-	started = 1;
 	for (;;) {
 		void *item;
 		if (barge_queue_pop(full, &item) != 0)
@@ -639,7 +646,9 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		if (err < 0)
 			break;
 	}
-	barge_queue_close(pool); /* stops a reader still going after a failure */
+	/* stop a reader still going after a failure, wherever it waits */
+	barge_queue_close(pool);
+	barge_queue_close(full);
 	pthread_join(th, NULL);
 	started = 0;
 	if (err == 0 && rd.err < 0) {
@@ -653,12 +662,17 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	if ((err = barge_drv_commit(dst, w->tconn)) < 0)
 		goto out;
 	in_txn = 0;
+	if (have_turn) {
+		pthread_mutex_unlock(&cx->write_turn);
+		have_turn = 0;
+	}
 	res->rows_read = rd.rows;
 	res->bytes = rd.bytes;
 	barge_digest_hex(&rd.digest, res->digest);
 out:
 	if (started) {
 		barge_queue_close(pool);
+		barge_queue_close(full);
 		pthread_join(th, NULL);
 	}
 	barge_drv_write_close(dst, wr);
@@ -671,6 +685,8 @@ out:
 		barge_drv_rollback(dst, w->tconn);
 		barge_error_set(code, "%s", keep);
 	}
+	if (have_turn)
+		pthread_mutex_unlock(&cx->write_turn);
 	barge_queue_free(pool);
 	barge_queue_free(full);
 	if (err < 0)
@@ -1293,6 +1309,7 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 	memset(&cx, 0, sizeof cx);
 	cx.job = job;
 	pthread_mutex_init(&cx.lock, NULL);
+	pthread_mutex_init(&cx.write_turn, NULL);
 
 	if ((err = validate(&cx, &owned, &nowned)) < 0)
 		goto out;
@@ -1449,6 +1466,7 @@ out:
 	free(tables);
 	free(config);
 	pthread_mutex_destroy(&cx.lock);
+	pthread_mutex_destroy(&cx.write_turn);
 	return err;
 }
 

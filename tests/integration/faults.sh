@@ -21,6 +21,13 @@ check "the error is kept" [ -n "$(sqlite3 b.st "SELECT last_error FROM units WHE
 expect_exit 0 "resume retries the failed chunk" "$BARGE" copy sqlite:shop.db sqlite:b.db --state b.st --tables customers --chunk-rows 500 --no-progress
 check "customers exact after resume" same_table shop.db b.db customers
 
+# a write error while the reader is blocked on a full queue must not hang
+# (the reader is stopped wherever it waits)
+BARGE_FAULT=write_batch:data:1:1 expect_exit 1 "write error with a reader ahead" \
+	timeout 120 "$BARGE" copy sqlite:shop.db sqlite:e.db --state e.st --tables customers \
+	--chunk-rows 3000 --batch-rows 10 --queue-depth 2 --no-progress
+check "the failed chunk is recorded" [ "$(sqlite3 e.st "SELECT count(*) FROM units WHERE status='failed'")" = 1 ]
+
 # every chunk fails: the breaker stops the run after 3 in a row
 BARGE_FAULT=write_batch:error:1:100000 expect_exit 1 "circuit breaker" \
 	"$BARGE" copy sqlite:shop.db sqlite:c.db --state c.st --tables customers --chunk-rows 100 --max-failures 3 --no-progress

@@ -155,6 +155,7 @@ int sq_range_bind(sqlite3_stmt *st, int first, const struct barge_table_def *t,
 
 struct barge_reader {
 	sqlite3_stmt *st;
+	pthread_mutex_t *lock; /* the shared handle's lock, or NULL */
 	char *table;
 	size_t ncols;        /* batch columns (requested + rowid) */
 	int *types;          /* logical type of each batch column, for messages */
@@ -166,6 +167,11 @@ struct barge_reader {
 	int64_t rows;        /* rows read so far, for keyless messages */
 	struct barge_buf scratch;
 };
+
+pthread_mutex_t *sq_reader_lock(struct barge_reader *r)
+{
+	return r ? r->lock : NULL;
+}
 
 void sq_read_close(struct barge_reader *r)
 {
@@ -267,6 +273,7 @@ int sq_read_open(struct barge_reader **out, struct barge_conn *c,
 	}
 	if ((err = sql.err))
 		goto out;
+	r->lock = c->rd_lock;
 	if ((err = sq_prepare(c->rd, sql.p, &r->st, t->name)))
 		goto out;
 	if ((err = sq_range_bind(r->st, 1, t, req->chunk)))

@@ -120,7 +120,7 @@ static int sqlite_open(struct barge_conn **out, const struct barge_url *url,
 		goto out;
 	}
 	c->flags = flags;
-	oflags = SQLITE_OPEN_FULLMUTEX;
+	oflags = SQLITE_OPEN_NOMUTEX;
 	if (flags & BARGE_OPEN_WRITE)
 		oflags |= SQLITE_OPEN_READWRITE |
 			  ((flags & BARGE_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
@@ -156,6 +156,7 @@ struct snap_entry {
 	sqlite3 *db;
 	char *path;
 	int followers;
+	pthread_mutex_t lock; /* serializes every use of db while shared */
 	struct snap_entry *next;
 };
 
@@ -187,12 +188,14 @@ static int sqlite_snapshot_begin(struct barge_conn *c, char **token)
 		goto fail;
 	}
 	e->db = c->db;
+	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_lock(&snap_lock);
 	e->id = snap_next_id++;
 	e->next = snap_list;
 	snap_list = e;
 	pthread_mutex_unlock(&snap_lock);
 	c->snap_id = e->id;
+	c->rd_lock = &e->lock;
 	snprintf(buf, sizeof buf, SNAP_PREFIX "%ld", e->id);
 	if (!(*token = strdup(buf)))
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
@@ -220,6 +223,7 @@ static int sqlite_snapshot_join(struct barge_conn *c, const char *token)
 		if (found == 1) {
 			e->followers++;
 			c->rd = e->db;
+			c->rd_lock = &e->lock;
 			c->joined_id = id;
 		}
 	}
@@ -246,6 +250,7 @@ static int sqlite_snapshot_end(struct barge_conn *c)
 		pthread_mutex_unlock(&snap_lock);
 		c->joined_id = 0;
 		c->rd = c->db;
+		c->rd_lock = NULL;
 		return 0;
 	}
 	if (!c->snap_id)
@@ -262,10 +267,13 @@ static int sqlite_snapshot_end(struct barge_conn *c)
 	/* The engine closes followers first; a follower left would read
 	 * through a handle about to leave its snapshot. */
 	assert(!e || e->followers == 0);
-	if (e)
+	if (e) {
 		free(e->path);
+		pthread_mutex_destroy(&e->lock);
+	}
 	free(e);
 	c->snap_id = 0;
+	c->rd_lock = NULL;
 	if (sqlite3_get_autocommit(c->db))
 		return 0;
 	return sq_exec(c->db, "COMMIT", NULL);
@@ -303,6 +311,46 @@ static int sqlite_rollback(struct barge_conn *c)
 	return sq_exec(c->db, "ROLLBACK", NULL);
 }
 
+/* ---- Slots that read through a possibly shared handle ----------------------
+ * Each holds the handle's lock for its whole call; a reader holds it for
+ * one batch at a time, so the workers sharing a snapshot take turns.
+ */
+
+#define LOCKED(ret, name, params, lock, args)                                  \
+	static ret locked_##name params                                        \
+	{                                                                      \
+		pthread_mutex_t *l_ = (lock);                                  \
+		sq_rd_lock(l_);                                                \
+		ret r_ = sq_##name args;                                       \
+		sq_rd_unlock(l_);                                              \
+		return r_;                                                     \
+	}
+
+LOCKED(int, list_tables, (struct barge_conn *c, char ***n), c->rd_lock, (c, n))
+LOCKED(int, describe, (struct barge_conn *c, const char *t, struct barge_table_def **o),
+       c->rd_lock, (c, t, o))
+LOCKED(int, count_rows, (struct barge_conn *c, const struct barge_table_def *t,
+			 const char *w, int64_t *o), c->rd_lock, (c, t, w, o))
+LOCKED(int, key_range, (struct barge_conn *c, const struct barge_table_def *t, int by,
+			int64_t *mn, int64_t *mx, int64_t *n), c->rd_lock,
+       (c, t, by, mn, mx, n))
+LOCKED(int, key_after, (struct barge_conn *c, const struct barge_table_def *t,
+			const struct barge_key *f, int64_t s, struct barge_key **o),
+       c->rd_lock, (c, t, f, s, o))
+LOCKED(int, read_open, (struct barge_reader **o, struct barge_conn *c,
+			const struct barge_read_req *q), c->rd_lock, (o, c, q))
+LOCKED(int, read_next, (struct barge_reader *r, struct barge_batch *b),
+       sq_reader_lock(r), (r, b))
+LOCKED(int, audit, (struct barge_conn *c, struct barge_table_def *t), c->rd_lock, (c, t))
+
+static void locked_read_close(struct barge_reader *r)
+{
+	pthread_mutex_t *l = sq_reader_lock(r);
+	sq_rd_lock(l);
+	sq_read_close(r);
+	sq_rd_unlock(l);
+}
+
 /* ---- The driver table ------------------------------------------------------ */
 
 static const char *const sqlite_schemes[] = {"sqlite", NULL};
@@ -318,14 +366,14 @@ const struct barge_driver barge_sqlite_driver = {
 	.snapshot_begin = sqlite_snapshot_begin,
 	.snapshot_join = sqlite_snapshot_join,
 	.snapshot_end = sqlite_snapshot_end,
-	.list_tables = sq_list_tables,
-	.describe = sq_describe,
-	.count_rows = sq_count_rows,
-	.key_range = sq_key_range,
-	.key_after = sq_key_after,
-	.read_open = sq_read_open,
-	.read_next = sq_read_next,
-	.read_close = sq_read_close,
+	.list_tables = locked_list_tables,
+	.describe = locked_describe,
+	.count_rows = locked_count_rows,
+	.key_range = locked_key_range,
+	.key_after = locked_key_after,
+	.read_open = locked_read_open,
+	.read_next = locked_read_next,
+	.read_close = locked_read_close,
 	.create_table = sq_create_table,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
@@ -335,6 +383,6 @@ const struct barge_driver barge_sqlite_driver = {
 	.write_open = sq_write_open,
 	.write_batch = sq_write_batch,
 	.write_close = sq_write_close,
-	.audit = sq_audit,
+	.audit = locked_audit,
 	.typemap = sq_typemap,
 };
