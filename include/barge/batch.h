@@ -10,6 +10,8 @@
 #ifndef BARGE_BATCH_H
 #define BARGE_BATCH_H
 
+#include "barge/barge.h" /* the value view and the logical types */
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -100,8 +102,24 @@ static inline const char *barge_batch_bytes_at(const struct barge_batch *b,
 	return c->data + c->offsets[row];
 }
 
-/* A view of one value (ANY resolved to the row's tag). */
-void barge_batch_get(const struct barge_batch *b, size_t col, size_t row,
-		     struct barge_value *out);
+/* A view of one value (ANY resolved to the row's tag). Inline: it is on
+ * every hot path (binding, hashing). */
+static inline void barge_batch_get(const struct barge_batch *b, size_t col,
+				   size_t row, struct barge_value *out)
+{
+	const struct barge_column *c = &b->cols[col];
+	memset(out, 0, sizeof *out);
+	out->type = (enum barge_type)(c->tags ? c->tags[row] : c->type);
+	if (barge_batch_is_null(b, col, row)) {
+		out->null = 1;
+		return;
+	}
+	if (out->type == BARGE_T_FLOAT64)
+		out->f = barge_batch_f64(b, col, row);
+	else if (c->offsets && out->type != BARGE_T_INT64)
+		out->p = barge_batch_bytes_at(b, col, row, &out->n);
+	else
+		out->i = c->fixed[row];
+}
 
 #endif

@@ -278,21 +278,3 @@ size_t barge_batch_bytes(const struct barge_batch *b)
 	}
 	return bytes;
 }
-
-void barge_batch_get(const struct barge_batch *b, size_t col, size_t row,
-		     struct barge_value *out)
-{
-	const struct barge_column *c = &b->cols[col];
-	memset(out, 0, sizeof *out);
-	out->type = c->tags ? c->tags[row] : c->type;
-	if (barge_batch_is_null(b, col, row)) {
-		out->null = 1;
-		return;
-	}
-	if (out->type == BARGE_T_FLOAT64)
-		out->f = barge_batch_f64(b, col, row);
-	else if (barge_type_is_varlen(out->type))
-		out->p = barge_batch_bytes_at(b, col, row, &out->n);
-	else
-		out->i = c->fixed[row];
-}

@@ -10,9 +10,17 @@
 
 #define SQL_CAP (1u << 20)
 
+/* Rows per multi-row INSERT: one statement step per group of rows saves
+ * most of the per-row VDBE overhead (parameters stay well under SQLite's
+ * limit of 32766). */
+#define MULTI_ROWS 64
+#define MULTI_MAX_PARAMS 30000
+
 struct barge_writer {
 	sqlite3 *db;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st;       /* one row */
+	sqlite3_stmt *stn;      /* nmulti rows, or NULL */
+	size_t nmulti;
 	char *table;
 	size_t ncols;           /* batch columns expected */
 	enum sq_affinity *aff;  /* target affinity of each batch column */
@@ -27,6 +35,7 @@ void sq_write_close(struct barge_writer *w)
 	if (!w)
 		return;
 	sqlite3_finalize(w->st);
+	sqlite3_finalize(w->stn);
 	for (size_t i = 0; w->names && i < w->ncols; i++)
 		free(w->names[i]);
 	free(w->names);
@@ -62,6 +71,55 @@ out:
 	sqlite3_finalize(st);
 	barge_buf_dispose(&sql);
 	return err;
+}
+
+/* INSERT INTO t (cols) VALUES (?, ...) x nrows [ON CONFLICT ... DO UPDATE]. */
+static int insert_sql(struct barge_buf *sql, const struct barge_writer *w,
+		      const struct barge_write_req *req, const char *rowid,
+		      size_t nrows)
+{
+	const struct barge_table_def *t = req->table;
+	barge_buf_adds(sql, req->mode == BARGE_MODE_UPSERT && !t->nkey
+				    ? "INSERT OR REPLACE INTO "
+				    : "INSERT INTO ");
+	sq_quote(sql, t->name);
+	barge_buf_adds(sql, " (");
+	for (size_t i = 0; i < w->ncols; i++) {
+		if (i)
+			barge_buf_adds(sql, ", ");
+		if (req->with_rowid && i == req->ncols)
+			barge_buf_adds(sql, rowid);
+		else
+			sq_quote(sql, w->names[i]);
+	}
+	barge_buf_adds(sql, ") VALUES ");
+	for (size_t r = 0; r < nrows; r++) {
+		barge_buf_adds(sql, r ? ", (" : "(");
+		for (size_t i = 0; i < w->ncols; i++)
+			barge_buf_adds(sql, i ? ", ?" : "?");
+		barge_buf_adds(sql, ")");
+	}
+	if (req->mode == BARGE_MODE_UPSERT && t->nkey) {
+		int set = 0;
+		barge_buf_adds(sql, " ON CONFLICT (");
+		for (size_t k = 0; k < t->nkey; k++) {
+			if (k)
+				barge_buf_adds(sql, ", ");
+			sq_quote(sql, t->cols[t->key[k]].name);
+		}
+		barge_buf_adds(sql, ") DO ");
+		for (size_t i = 0; i < req->ncols; i++) {
+			if (t->cols[req->cols[i]].key_pos)
+				continue;
+			barge_buf_adds(sql, set++ ? ", " : "UPDATE SET ");
+			sq_quote(sql, w->names[i]);
+			barge_buf_adds(sql, " = excluded.");
+			sq_quote(sql, w->names[i]);
+		}
+		if (!set)
+			barge_buf_adds(sql, "NOTHING");
+	}
+	return sql->err;
 }
 
 int sq_write_open(struct barge_writer **out, struct barge_conn *c,
@@ -123,45 +181,18 @@ int sq_write_open(struct barge_writer **out, struct barge_conn *c,
 	if ((err = load_affinity(w)))
 		goto out;
 
-	barge_buf_adds(&sql, req->mode == BARGE_MODE_UPSERT && !t->nkey
-				     ? "INSERT OR REPLACE INTO "
-				     : "INSERT INTO ");
-	sq_quote(&sql, t->name);
-	barge_buf_adds(&sql, " (");
-	for (size_t i = 0; i < w->ncols; i++) {
-		if (i)
-			barge_buf_adds(&sql, ", ");
-		if (req->with_rowid && i == req->ncols)
-			barge_buf_adds(&sql, rowid);
-		else
-			sq_quote(&sql, w->names[i]);
-	}
-	barge_buf_adds(&sql, ") VALUES (");
-	for (size_t i = 0; i < w->ncols; i++)
-		barge_buf_adds(&sql, i ? ", ?" : "?");
-	barge_buf_adds(&sql, ")");
-	if (req->mode == BARGE_MODE_UPSERT && t->nkey) {
-		int set = 0;
-		barge_buf_adds(&sql, " ON CONFLICT (");
-		for (size_t k = 0; k < t->nkey; k++) {
-			if (k)
-				barge_buf_adds(&sql, ", ");
-			sq_quote(&sql, t->cols[t->key[k]].name);
-		}
-		barge_buf_adds(&sql, ") DO ");
-		for (size_t i = 0; i < req->ncols; i++) {
-			if (t->cols[req->cols[i]].key_pos)
-				continue;
-			barge_buf_adds(&sql, set++ ? ", " : "UPDATE SET ");
-			sq_quote(&sql, w->names[i]);
-			barge_buf_adds(&sql, " = excluded.");
-			sq_quote(&sql, w->names[i]);
-		}
-		if (!set)
-			barge_buf_adds(&sql, "NOTHING");
-	}
-	if ((err = sql.err) || (err = sq_prepare(c->db, sql.p, &w->st, t->name)))
+	if ((err = insert_sql(&sql, w, req, rowid, 1)) ||
+	    (err = sq_prepare(c->db, sql.p, &w->st, t->name)))
 		goto out;
+	w->nmulti = MULTI_ROWS;
+	while (w->nmulti > 1 && w->nmulti * w->ncols > MULTI_MAX_PARAMS)
+		w->nmulti /= 2;
+	if (w->nmulti > 1) {
+		barge_buf_clear(&sql);
+		if ((err = insert_sql(&sql, w, req, rowid, w->nmulti)) ||
+		    (err = sq_prepare(c->db, sql.p, &w->stn, t->name)))
+			goto out;
+	}
 	*out = w;
 	w = NULL;
 	goto out;
@@ -211,7 +242,35 @@ int sq_write_batch(struct barge_writer *w, const struct barge_batch *b)
 				       "sqlite: table '%s': a batch of %zu columns "
 				       "for a writer of %zu", w->table, b->ncols,
 				       w->ncols);
-	for (size_t row = 0; row < b->nrows; row++) {
+	size_t row = 0;
+	/* Whole groups through the multi-row statement. A group that fails
+	 * (a value SQLite would alter, a conflict) left nothing behind (the
+	 * statement is undone) and goes again row by row, which names the row. */
+	while (w->stn && b->nrows - row >= w->nmulti) {
+		int ok = 1;
+		for (size_t r = 0; ok && r < w->nmulti; r++)
+			for (size_t i = 0; ok && i < w->ncols; i++) {
+				struct barge_value v;
+				const char *why = NULL;
+				barge_batch_get(b, i, row + r, &v);
+				if (sq_bind_value(w->stn, (int)(r * w->ncols + i) + 1, &v,
+						  w->aff[i], 0, &why) != SQLITE_OK)
+					ok = 0;
+			}
+		if (ok) {
+			rc = sqlite3_step(w->stn);
+			sqlite3_reset(w->stn);
+			if (rc == SQLITE_DONE) {
+				row += w->nmulti;
+				continue;
+			}
+			if ((rc & 0xff) != SQLITE_CONSTRAINT)
+				return sq_fail(w->db, rc, w->table, "inserting");
+		}
+		sqlite3_clear_bindings(w->stn);
+		break;
+	}
+	for (; row < b->nrows; row++) {
 		for (size_t i = 0; i < w->ncols; i++) {
 			struct barge_value v;
 			const char *why = NULL;
