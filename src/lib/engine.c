@@ -1186,7 +1186,9 @@ static int plan_one_row(struct ctx *cx, struct tbl **only)
 	if (!t)
 		return barge_error_set(BARGE_EUSAGE, "no table '%s' in this job",
 				       cx->job->only_table);
-	if (t->how != BARGE_CHUNK_INT && t->how != BARGE_CHUNK_KEYSET)
+	/* any key picks a row, also one whose columns may hold NULL (such a
+	 * table is chunked by rowid, but [K, succ(K)) still holds just K) */
+	if (t->src->nkey == 0)
 		return barge_error_set(BARGE_EUSAGE,
 				       "table '%s' has no key to pick one row by",
 				       t->src->name);
