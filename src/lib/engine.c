@@ -729,7 +729,10 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 				       "which is not in this job", u->table);
 	if ((err = unit_chunk(&ch, u, t)) < 0)
 		return err;
-	int rerun = was_done;
+	/* truncate mode's one-row run replaces its row (the table is not
+	 * emptied first, see prepare_target) */
+	int rerun = was_done || (cx->job->action == BARGE_JOB_ROW &&
+				 t->jt->settings.mode == BARGE_MODE_TRUNCATE);
 	if (!rerun && barge_state_flag_get(cx->st, cx->run,
 					   inflight_key(fk, sizeof fk, u->id),
 					   &flag) == 0)
@@ -933,7 +936,9 @@ static int prepare_target(struct ctx *cx)
 			snprintf(msg, sizeof msg, "created target table %s", t->target_name);
 			barge_state_log(cx->st, cx->run, 0, "create", msg);
 		}
-		if (t->jt->settings.mode == BARGE_MODE_TRUNCATE) {
+		/* a one-row run never empties a table: it re-migrates its row */
+		if (t->jt->settings.mode == BARGE_MODE_TRUNCATE &&
+		    cx->job->action != BARGE_JOB_ROW) {
 			char key[300], *v = NULL;
 			snprintf(key, sizeof key, "truncated:%s", t->src->name);
 			if (barge_state_flag_get(cx->st, cx->run, key, &v) == 0) {

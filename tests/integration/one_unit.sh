@@ -1,7 +1,8 @@
 # One unit at a time: `run --table T --key K` migrates exactly that one row
 # (an integer key, and a composite key), recorded in the state store like
 # any unit; `run --table T --chunk N` re-runs chunk N after a run and logs
-# it; an unknown chunk is exit 2.
+# it; an unknown chunk is exit 2. A one-row run in truncate mode touches
+# only that row, never the rest of the target.
 . "$(dirname "$0")/lib.bash"
 
 "$MKSHOP" shop.db --customers 500 --orders 1000 >/dev/null 2>&1 || { bad "mkshop"; finish; exit; }
@@ -55,4 +56,12 @@ expect_exit 2 "an unknown chunk" "$BARGE" run chunk.yaml --table orders --chunk 
 check "the unknown chunk is named" grep -q 'no chunk 999' "$WORK/last.err"
 check "target unchanged" [ "$before" = "$(db_digest chunk.db)" ]
 
+# a one-row run in truncate mode re-migrates that row and nothing else
+sed 's/row\.db/trunc.db/; s/row-state/trunc-state/; s/defaults: {/defaults: {mode: truncate, /' plan.yaml > trunc.yaml
+expect_exit 0 "truncate: a whole run" "$BARGE" run trunc.yaml --no-progress
+sqlite3 trunc.db "UPDATE orders SET note = 'changed' WHERE id = 42"
+expect_exit 0 "truncate: --table orders --key 42" "$BARGE" run trunc.yaml --table orders --key 42 --no-progress
+for t in customers orders order_items; do
+	check "truncate: $t intact after a one-row run" same_table shop.db trunc.db $t
+done
 finish
