@@ -34,8 +34,9 @@ static int filter_tables(struct barge_job_table *t, size_t *n, const char *names
 			if (strcmp(t[i].name, p) == 0)
 				break;
 		if (i == *n) {
-			free(copy);
-			return cli_usage_error("--tables: the plan has no table '%s'", p);
+			int rc = cli_usage_error("--tables: the plan has no table '%s'", p);
+			free(copy); /* p points into copy */
+			return rc;
 		}
 	}
 	for (size_t i = 0; i < *n; i++) {

@@ -745,7 +745,10 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 				       "which is not in this job", u->table);
 	if ((err = unit_chunk(&ch, u, t)) < 0)
 		return err;
-	int rerun = was_done;
+	/* truncate mode's one-row run replaces its row (the table is not
+	 * emptied first, see prepare_target) */
+	int rerun = was_done || (cx->job->action == BARGE_JOB_ROW &&
+				 t->jt->settings.mode == BARGE_MODE_TRUNCATE);
 	if (!rerun && barge_state_flag_get(cx->st, cx->run,
 					   inflight_key(fk, sizeof fk, u->id),
 					   &flag) == 0)
@@ -949,7 +952,9 @@ static int prepare_target(struct ctx *cx)
 			snprintf(msg, sizeof msg, "created target table %s", t->target_name);
 			barge_state_log(cx->st, cx->run, 0, "create", msg);
 		}
-		if (t->jt->settings.mode == BARGE_MODE_TRUNCATE) {
+		/* a one-row run never empties a table: it re-migrates its row */
+		if (t->jt->settings.mode == BARGE_MODE_TRUNCATE &&
+		    cx->job->action != BARGE_JOB_ROW) {
 			char key[300], *v = NULL;
 			snprintf(key, sizeof key, "truncated:%s", t->src->name);
 			if (barge_state_flag_get(cx->st, cx->run, key, &v) == 0) {
@@ -1202,7 +1207,9 @@ static int plan_one_row(struct ctx *cx, struct tbl **only)
 	if (!t)
 		return barge_error_set(BARGE_EUSAGE, "no table '%s' in this job",
 				       cx->job->only_table);
-	if (t->how != BARGE_CHUNK_INT && t->how != BARGE_CHUNK_KEYSET)
+	/* any key picks a row, also one whose columns may hold NULL (such a
+	 * table is chunked by rowid, but [K, succ(K)) still holds just K) */
+	if (t->src->nkey == 0)
 		return barge_error_set(BARGE_EUSAGE,
 				       "table '%s' has no key to pick one row by",
 				       t->src->name);
