@@ -342,7 +342,9 @@ struct jmember {
 	size_t ord;
 };
 
-static const char *jsort_base;
+/* The member texts being sorted; per thread, as readers digest in parallel
+ * (an inner object is sorted before its outer one starts sorting). */
+static _Thread_local const char *jsort_base;
 
 static int jmember_cmp(const void *a, const void *b)
 {
