@@ -17,6 +17,10 @@ int cmd_run(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_fix(int argc, char **argv);
+/* verify and fix share their options and output (verify.c). */
+int verify_cli(int argc, char **argv, int fix);
 
 /* Print "barge: <message>" for the last library error to stderr and map its
  * code to an exit code (usage/not-found errors -> 2, others -> 1). */

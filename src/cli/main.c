@@ -20,6 +20,8 @@ static const struct {
 	{"copy", cmd_copy, "copy tables from SRC to DST (no plan file)"},
 	{"run", cmd_run, "run a plan file"},
 	{"status", cmd_status, "progress, throughput and failures of a run"},
+	{"verify", cmd_verify, "prove SRC and DST equal, or name every differing row"},
+	{"fix", cmd_fix, "re-copy exactly the rows verify finds different"},
 };
 
 static void usage(FILE *o)

@@ -1,6 +1,7 @@
 #include "canon.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -82,44 +83,502 @@ static int put_decimal(struct barge_buf *out, const char *p, size_t n)
 	return frame(out, BARGE_T_DECIMAL, 0, tmp, w);
 }
 
+/* ---- JSON ------------------------------------------------------------------
+ *
+ * JSON is re-serialized canonically so that two engines' spellings of one
+ * document hash alike: no insignificant white space, object members sorted
+ * by their canonical key text (bytewise; duplicates kept, in their order),
+ * strings with the shortest escapes (only '"', '\\' and control characters
+ * escaped, \u00xx in lower case, everything else as UTF-8), numbers exact:
+ * the decimal value D x 10^E (D without leading or trailing zeros) written
+ * plainly when short, else as d.ddde+N. No double rounding is involved, so
+ * 1, 1.0, 10e-1 and 1E0 are one number and 0.1 and 0.10000000000000001 are
+ * two. Text that is not valid JSON (or nests deeper than JSON_MAX_DEPTH) is
+ * framed as its raw bytes with NULL flag 2, so it still compares exactly.
+ */
+
+#define JSON_MAX_DEPTH 256
+
+struct jp {
+	const char *p, *end;
+	struct barge_buf *out;
+	int depth;
+};
+
+static void j_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+				 *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v * 16 + (unsigned)d;
+	}
+	*out = v;
+	return 0;
+}
+
+static void put_cp(struct barge_buf *o, unsigned cp)
+{
+	unsigned char u[4];
+	size_t n;
+	static const char hexd[] = "0123456789abcdef";
+	if (cp == '"' || cp == '\\') {
+		u[0] = '\\';
+		u[1] = (unsigned char)cp;
+		n = 2;
+	} else if (cp < 0x20) {
+		const char *sh = NULL;
+		switch (cp) {
+		case '\b': sh = "\\b"; break;
+		case '\f': sh = "\\f"; break;
+		case '\n': sh = "\\n"; break;
+		case '\r': sh = "\\r"; break;
+		case '\t': sh = "\\t"; break;
+		}
+		if (sh) {
+			barge_buf_add(o, sh, 2);
+			return;
+		}
+		char e[6] = {'\\', 'u', '0', '0', hexd[cp >> 4], hexd[cp & 15]};
+		barge_buf_add(o, e, 6);
+		return;
+	} else if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xc0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xe0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xf0 | (cp >> 18));
+		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	barge_buf_add(o, u, n);
+}
+
+/* A string (the text is valid UTF-8, checked up front). */
+static int j_string(struct jp *j)
+{
+	if (j->p >= j->end || *j->p != '"')
+		return -1;
+	j->p++;
+	barge_buf_add(j->out, "\"", 1);
+	while (j->p < j->end) {
+		unsigned char c = (unsigned char)*j->p;
+		if (c == '"') {
+			j->p++;
+			return barge_buf_add(j->out, "\"", 1) < 0 ? -1 : 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c != '\\') {
+			/* copy a whole UTF-8 sequence */
+			size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+			if ((size_t)(j->end - j->p) < n)
+				return -1;
+			if (n == 1)
+				put_cp(j->out, c);
+			else
+				barge_buf_add(j->out, j->p, n);
+			j->p += n;
+			continue;
+		}
+		if (j->end - j->p < 2)
+			return -1;
+		char e = j->p[1];
+		j->p += 2;
+		unsigned cp;
+		switch (e) {
+		case '"': cp = '"'; break;
+		case '\\': cp = '\\'; break;
+		case '/': cp = '/'; break;
+		case 'b': cp = '\b'; break;
+		case 'f': cp = '\f'; break;
+		case 'n': cp = '\n'; break;
+		case 'r': cp = '\r'; break;
+		case 't': cp = '\t'; break;
+		case 'u':
+			if (j->end - j->p < 4 || hex4(j->p, &cp) < 0)
+				return -1;
+			j->p += 4;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				return -1; /* a lone low surrogate */
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				unsigned lo;
+				if (j->end - j->p < 6 || j->p[0] != '\\' ||
+				    j->p[1] != 'u' || hex4(j->p + 2, &lo) < 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return -1;
+				j->p += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			break;
+		default:
+			return -1;
+		}
+		put_cp(j->out, cp);
+	}
+	return -1;
+}
+
+/* A number, written exactly in its canonical form (see above). */
+static int j_number(struct jp *j)
+{
+	char digits[512];
+	size_t nd = 0;
+	int64_t exp = 0;
+	int neg = 0, any = 0;
+
+	if (j->p < j->end && *j->p == '-') {
+		neg = 1;
+		j->p++;
+	}
+	if (j->p >= j->end || !(*j->p >= '0' && *j->p <= '9'))
+		return -1;
+	if (*j->p == '0') {
+		j->p++;
+		any = 1;
+	} else {
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+			if (nd || *j->p != '0') {
+				if (nd == sizeof digits)
+					return -1;
+				digits[nd++] = *j->p;
+			}
+			j->p++;
+			any = 1;
+		}
+	}
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (j->p >= j->end || !(*j->p >= '0' && *j->p <= '9'))
+			return -1;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+			if (nd || *j->p != '0') {
+				if (nd == sizeof digits)
+					return -1;
+				digits[nd++] = *j->p;
+			}
+			exp--;
+			j->p++;
+		}
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		int eneg = 0;
+		int64_t e = 0;
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			eneg = *j->p++ == '-';
+		if (j->p >= j->end || !(*j->p >= '0' && *j->p <= '9'))
+			return -1;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+			if (e > 100000000)
+				return -1; /* an exponent no engine holds */
+			e = e * 10 + (*j->p++ - '0');
+		}
+		exp += eneg ? -e : e;
+	}
+	(void)any;
+	while (nd && digits[nd - 1] == '0') {
+		nd--;
+		exp++;
+	}
+	if (nd == 0)
+		return barge_buf_add(j->out, "0", 1) < 0 ? -1 : 0;
+	if (neg)
+		barge_buf_add(j->out, "-", 1);
+	int64_t k = (int64_t)nd;
+	if (exp >= 0 && k + exp <= 21) {
+		barge_buf_add(j->out, digits, nd);
+		for (int64_t i = 0; i < exp; i++)
+			barge_buf_add(j->out, "0", 1);
+	} else if (exp < 0 && -exp < k) {
+		barge_buf_add(j->out, digits, (size_t)(k + exp));
+		barge_buf_add(j->out, ".", 1);
+		barge_buf_add(j->out, digits + k + exp, (size_t)-exp);
+	} else if (exp < 0 && -exp - k <= 6) {
+		barge_buf_add(j->out, "0.", 2);
+		for (int64_t i = 0; i < -exp - k; i++)
+			barge_buf_add(j->out, "0", 1);
+		barge_buf_add(j->out, digits, nd);
+	} else {
+		barge_buf_add(j->out, digits, 1);
+		if (nd > 1) {
+			barge_buf_add(j->out, ".", 1);
+			barge_buf_add(j->out, digits + 1, nd - 1);
+		}
+		barge_buf_printf(j->out, "e%+lld", (long long)(k - 1 + exp));
+	}
+	return j->out->err ? -1 : 0;
+}
+
+static int j_value(struct jp *j);
+
+struct jmember {
+	size_t ks, ke; /* the canonical key text, quotes included */
+	size_t ve;     /* end of the member (after the value) */
+	size_t ord;
+};
+
+/* The member texts being sorted; per thread, as readers digest in parallel
+ * (an inner object is sorted before its outer one starts sorting). */
+static _Thread_local const char *jsort_base;
+
+static int jmember_cmp(const void *a, const void *b)
+{
+	const struct jmember *x = a, *y = b;
+	size_t nx = x->ke - x->ks, ny = y->ke - y->ks;
+	int c = memcmp(jsort_base + x->ks, jsort_base + y->ks, nx < ny ? nx : ny);
+	if (c)
+		return c;
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+/* An object: members are written as they come, then put in order. */
+static int j_object(struct jp *j)
+{
+	struct jmember *m = NULL;
+	size_t n = 0, cap = 0, base;
+	char *tmp = NULL;
+	int err = -1;
+
+	j->p++; /* '{' */
+	barge_buf_add(j->out, "{", 1);
+	base = j->out->len;
+	j_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		return barge_buf_add(j->out, "}", 1) < 0 ? -1 : 0;
+	}
+	for (;;) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			struct jmember *g = realloc(m, nc * sizeof *g);
+			if (!g)
+				goto out;
+			m = g;
+			cap = nc;
+		}
+		j_ws(j);
+		m[n].ks = j->out->len;
+		if (j_string(j) < 0)
+			goto out;
+		m[n].ke = j->out->len;
+		j_ws(j);
+		if (j->p >= j->end || *j->p != ':')
+			goto out;
+		j->p++;
+		barge_buf_add(j->out, ":", 1);
+		if (j_value(j) < 0)
+			goto out;
+		m[n].ve = j->out->len;
+		m[n].ord = n;
+		n++;
+		j_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			break;
+		}
+		goto out;
+	}
+	if (j->out->err)
+		goto out;
+	/* the members as written, then back in key order */
+	size_t len = j->out->len - base;
+	tmp = malloc(len ? len : 1);
+	if (!tmp)
+		goto out;
+	memcpy(tmp, j->out->p + base, len);
+	for (size_t i = 0; i < n; i++) {
+		m[i].ks -= base;
+		m[i].ke -= base;
+		m[i].ve -= base;
+	}
+	jsort_base = tmp;
+	qsort(m, n, sizeof *m, jmember_cmp);
+	j->out->len = base;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			barge_buf_add(j->out, ",", 1);
+		barge_buf_add(j->out, tmp + m[i].ks, m[i].ve - m[i].ks);
+	}
+	barge_buf_add(j->out, "}", 1);
+	err = j->out->err ? -1 : 0;
+out:
+	free(m);
+	free(tmp);
+	return err;
+}
+
+static int j_array(struct jp *j)
+{
+	j->p++; /* '[' */
+	barge_buf_add(j->out, "[", 1);
+	j_ws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		return barge_buf_add(j->out, "]", 1) < 0 ? -1 : 0;
+	}
+	for (int first = 1;; first = 0) {
+		if (!first)
+			barge_buf_add(j->out, ",", 1);
+		if (j_value(j) < 0)
+			return -1;
+		j_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			return barge_buf_add(j->out, "]", 1) < 0 ? -1 : 0;
+		}
+		return -1;
+	}
+}
+
+static int j_lit(struct jp *j, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+		return -1;
+	j->p += n;
+	return barge_buf_add(j->out, w, n) < 0 ? -1 : 0;
+}
+
+static int j_value(struct jp *j)
+{
+	int err;
+	j_ws(j);
+	if (j->p >= j->end)
+		return -1;
+	if (++j->depth > JSON_MAX_DEPTH)
+		return -1;
+	switch (*j->p) {
+	case '{': err = j_object(j); break;
+	case '[': err = j_array(j); break;
+	case '"': err = j_string(j); break;
+	case 't': err = j_lit(j, "true"); break;
+	case 'f': err = j_lit(j, "false"); break;
+	case 'n': err = j_lit(j, "null"); break;
+	default: err = j_number(j);
+	}
+	j->depth--;
+	return err;
+}
+
+int barge_canon_json(struct barge_buf *out, const char *p, size_t n)
+{
+	struct jp j = {.p = p, .end = p + n, .out = out};
+	barge_buf_clear(out);
+	if (!barge_utf8_valid(p, n))
+		return 1;
+	if (j_value(&j) < 0) {
+		if (out->err)
+			return out->err;
+		return 1;
+	}
+	j_ws(&j);
+	if (j.p != j.end)
+		return 1;
+	return out->err;
+}
+
+/* A JSON value: its canonical text, or the raw bytes (flag 2) when the
+ * text is not JSON. The canonical text goes through `tmp`. */
+static int put_json(struct barge_buf *out, struct barge_buf *tmp,
+		    const char *p, size_t n)
+{
+	int r = barge_canon_json(tmp, p, n);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return frame(out, BARGE_T_JSON, 2, p, n);
+	return frame(out, BARGE_T_JSON, 0, tmp->p, tmp->len);
+}
+
+int barge_canon_encode_col(struct barge_buf *out, const struct barge_batch *b,
+			   size_t col, size_t row)
+{
+	unsigned char le[8];
+	struct barge_value v;
+	barge_batch_get(b, col, row, &v);
+	if (v.null)
+		return frame(out, v.type, 1, NULL, 0);
+	switch (v.type) {
+	case BARGE_T_FLOAT64: {
+		double f = v.f;
+		uint64_t bits;
+		if (f == 0)
+			f = 0; /* -0 and 0 are one value */
+		memcpy(&bits, &f, 8);
+		if (isnan(f))
+			bits = 0x7ff8000000000000ull;
+		put_le(le, bits, 8);
+		return frame(out, v.type, 0, le, 8);
+	}
+	case BARGE_T_DECIMAL:
+		return put_decimal(out, v.p, v.n);
+	case BARGE_T_JSON: {
+		struct barge_buf tmp;
+		barge_buf_init(&tmp, out->cap ? out->cap : (size_t)1 << 30);
+		int err = put_json(out, &tmp, v.p, v.n);
+		barge_buf_dispose(&tmp);
+		return err;
+	}
+	default:
+		if (barge_type_is_varlen(v.type))
+			return frame(out, v.type, 0, v.p, v.n);
+		put_le(le, (uint64_t)v.i, 8);
+		return frame(out, v.type, 0, le, 8);
+	}
+}
+
 int barge_canon_encode_row(struct barge_buf *out, const struct barge_batch *b,
 			   size_t ncols, size_t row)
 {
-	unsigned char le[8];
 	barge_buf_clear(out);
 	for (size_t c = 0; c < ncols; c++) {
-		struct barge_value v;
-		barge_batch_get(b, c, row, &v);
-		if (v.null) {
-			frame(out, v.type, 1, NULL, 0);
-			continue;
-		}
-		switch (v.type) {
-		case BARGE_T_FLOAT64: {
-			double f = v.f;
-			uint64_t bits;
-			if (f == 0)
-				f = 0; /* -0 and 0 are one value */
-			memcpy(&bits, &f, 8);
-			if (isnan(f))
-				bits = 0x7ff8000000000000ull;
-			put_le(le, bits, 8);
-			frame(out, v.type, 0, le, 8);
-			break;
-		}
-		case BARGE_T_DECIMAL:
-			put_decimal(out, v.p, v.n);
-			break;
-		default:
-			if (barge_type_is_varlen(v.type)) {
-				frame(out, v.type, 0, v.p, v.n);
-			} else {
-				put_le(le, (uint64_t)v.i, 8);
-				frame(out, v.type, 0, le, 8);
-			}
-		}
+		int err = barge_canon_encode_col(out, b, c, row);
+		if (err < 0)
+			return err;
 	}
 	return out->err;
+}
+
+void barge_canon_hash(const struct barge_buf *enc, uint64_t *lo, uint64_t *hi)
+{
+	XXH128_hash_t h = XXH3_128bits(enc->p, enc->len);
+	*lo = h.low64;
+	*hi = h.high64;
 }
 
 int barge_canon_digest_batch(struct barge_digest *d, struct barge_buf *scratch,
@@ -129,8 +588,9 @@ int barge_canon_digest_batch(struct barge_digest *d, struct barge_buf *scratch,
 		int err = barge_canon_encode_row(scratch, b, ncols, r);
 		if (err)
 			return err;
-		XXH128_hash_t h = XXH3_128bits(scratch->p, scratch->len);
-		barge_digest_add(d, h.low64, h.high64);
+		uint64_t lo, hi;
+		barge_canon_hash(scratch, &lo, &hi);
+		barge_digest_add(d, lo, hi);
 	}
 	return 0;
 }

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 /* PRAGMA user_version of the schema this code writes; see migrate(). */
-#define STATE_SCHEMA_VERSION 1
+#define STATE_SCHEMA_VERSION 2
 /* PRAGMA application_id: "BRGE", so a foreign SQLite file is refused. */
 #define STATE_APP_ID 0x42524745
 /* How long a write keeps retrying a locked store, unless overridden by
@@ -37,6 +37,21 @@ struct barge_state {
 	double busy_limit; /* seconds */
 	pthread_mutex_t lock;
 };
+
+/* Version 2: results of `barge verify` (one row per table per verify). */
+#define VERIFY_RESULTS_SQL                                                    \
+	"CREATE TABLE IF NOT EXISTS verify_results("                          \
+	" id INTEGER PRIMARY KEY,"                                            \
+	" at REAL NOT NULL,"                                                  \
+	" source TEXT,"                                                       \
+	" target TEXT NOT NULL,"                                              \
+	" table_name TEXT NOT NULL,"                                          \
+	" against_state INTEGER NOT NULL DEFAULT 0,"                          \
+	" equal INTEGER NOT NULL,"                                            \
+	" source_rows INTEGER, target_rows INTEGER, chunks INTEGER,"          \
+	" missing INTEGER, extra INTEGER, changed INTEGER,"                   \
+	" seconds REAL,"                                                      \
+	" report TEXT);"
 
 static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS runs("
@@ -108,7 +123,8 @@ static const char *const schema_sql =
 	" host TEXT,"
 	" command TEXT,"
 	" source TEXT,"
-	" target TEXT);";
+	" target TEXT);"
+	VERIFY_RESULTS_SQL;
 
 #define UNIT_COLUMNS                                                          \
 	"id, run, table_name, seq, lo, hi, by_rowid, status, attempts,"      \
@@ -257,6 +273,7 @@ static int state_tx(struct barge_state *st, enum tx_mode mode, tx_fn fn,
 struct open_arg {
 	int create;
 	int need_create; /* out of the check: an empty file to set up */
+	int need_migrate;/* out of the check: the older version to upgrade */
 };
 
 /*
@@ -272,6 +289,7 @@ static int schema_check(struct barge_state *st, void *varg)
 	int rc;
 
 	a->need_create = 0;
+	a->need_migrate = 0;
 	if ((rc = prep(st, &s, "SELECT (SELECT user_version FROM pragma_user_version),"
 			       " (SELECT application_id FROM pragma_application_id),"
 			       " (SELECT count(*) FROM sqlite_master)")) < 0)
@@ -299,12 +317,12 @@ static int schema_check(struct barge_state *st, void *varg)
 				     "state file '%s' has schema version %lld, newer than this"
 				     " barge reads (%d); use a newer barge",
 				     st->path, (long long)version, STATE_SCHEMA_VERSION);
-	} else if (version < STATE_SCHEMA_VERSION) {
-		/* No older schema exists yet. A version 2 adds its ALTERs
-		 * here, run in a write transaction, then bumps user_version. */
+	} else if (version < 1) {
 		rc = barge_error_set(BARGE_EUSAGE,
 				     "state file '%s' has unknown schema version %lld",
 				     st->path, (long long)version);
+	} else if (version < STATE_SCHEMA_VERSION) {
+		a->need_migrate = (int)version; /* migrate() under the write lock */
 	}
 out:
 	sqlite3_finalize(s);
@@ -326,6 +344,26 @@ static int schema_create(struct barge_state *st, void *varg)
 	snprintf(pragma, sizeof pragma,
 		 "PRAGMA user_version = %d; PRAGMA application_id = %d;",
 		 STATE_SCHEMA_VERSION, STATE_APP_ID);
+	return exec_sql(st, pragma);
+}
+
+/*
+ * Upgrade an older schema in one write transaction (checked again under
+ * the lock: another process may have done it). 1 -> 2 adds verify_results;
+ * nothing else changes, so a version 1 file keeps all its runs.
+ */
+static int migrate(struct barge_state *st, void *varg)
+{
+	struct open_arg *a = varg;
+	char pragma[64];
+	int rc;
+
+	if ((rc = schema_check(st, a)) < 0 || !a->need_migrate)
+		return rc;
+	if (a->need_migrate < 2 && (rc = exec_sql(st, VERIFY_RESULTS_SQL)) < 0)
+		return rc;
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d;",
+		 STATE_SCHEMA_VERSION);
 	return exec_sql(st, pragma);
 }
 
@@ -417,6 +455,8 @@ int barge_state_open(struct barge_state **out, const char *path, int create)
 	if ((rc = state_tx(st, TX_NONE, set_wal, NULL)) < 0)
 		goto out;
 	if (oa.need_create && (rc = state_tx(st, TX_WRITE, schema_create, &oa)) < 0)
+		goto out;
+	if (oa.need_migrate && (rc = state_tx(st, TX_WRITE, migrate, &oa)) < 0)
 		goto out;
 out:
 	if (rc < 0) {
@@ -1317,4 +1357,42 @@ int barge_state_progress(struct barge_state *st, int64_t run,
 	*out = a.out;
 	*n = a.n;
 	return 0;
+}
+
+/* ---- Verify results ---------------------------------------------------------- */
+
+static int verify_add_fn(struct barge_state *st, void *varg)
+{
+	const struct barge_verify_record *r = varg;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = prep(st, &s, "INSERT INTO verify_results(at, source, target,"
+			       " table_name, against_state, equal, source_rows,"
+			       " target_rows, chunks, missing, extra, changed, seconds,"
+			       " report) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) < 0)
+		return rc;
+	sqlite3_bind_double(s, 1, barge_now());
+	bind_text(s, 2, r->source);
+	bind_text(s, 3, r->target);
+	bind_text(s, 4, r->table);
+	sqlite3_bind_int(s, 5, r->against_state);
+	sqlite3_bind_int(s, 6, r->equal);
+	sqlite3_bind_int64(s, 7, r->source_rows);
+	sqlite3_bind_int64(s, 8, r->target_rows);
+	sqlite3_bind_int64(s, 9, r->chunks);
+	sqlite3_bind_int64(s, 10, r->missing);
+	sqlite3_bind_int64(s, 11, r->extra);
+	sqlite3_bind_int64(s, 12, r->changed);
+	sqlite3_bind_double(s, 13, r->seconds);
+	bind_text(s, 14, r->report);
+	rc = step(st, s);
+	sqlite3_finalize(s);
+	return rc < 0 ? rc : 0;
+}
+
+int barge_state_verify_add(struct barge_state *st,
+			   const struct barge_verify_record *r)
+{
+	return state_tx(st, TX_WRITE, verify_add_fn, (void *)r);
 }

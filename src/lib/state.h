@@ -169,4 +169,21 @@ int barge_state_progress(struct barge_state *st, int64_t run,
 			 struct barge_table_progress **out, size_t *n);
 void barge_table_progress_free(struct barge_table_progress *p, size_t n);
 
+/* ---- Verify results ------------------------------------------------------ */
+
+/* One table's outcome of `barge verify` (strings are borrowed). */
+struct barge_verify_record {
+	const char *source; /* redacted URL, NULL with against_state */
+	const char *target;
+	const char *table;
+	int against_state;
+	int equal;
+	int64_t source_rows, target_rows, chunks;
+	int64_t missing, extra, changed;
+	double seconds;
+	const char *report; /* the table's JSON report, differences listed */
+};
+int barge_state_verify_add(struct barge_state *st,
+			   const struct barge_verify_record *r);
+
 #endif

@@ -77,12 +77,12 @@ static void test_open(void)
 	barge_state_close(st);
 	st = NULL;
 	CHECK(file_exists(path));
-	CHECK(raw_int(path, "PRAGMA user_version") == 1);
+	CHECK(raw_int(path, "PRAGMA user_version") == 2);
 	char *mode = raw_text(path, "PRAGMA journal_mode");
 	CHECK_STR(mode, "wal");
 	free(mode);
 	CHECK(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-			    " ('runs','units','planned','log','flags','rejects','audit')") == 7);
+			    " ('runs','units','planned','log','flags','rejects','audit','verify_results')") == 8);
 
 	/* reopening without create, and with create again, keeps the file */
 	CHECK_OK(barge_state_open(&st, path, 0));
