@@ -6,9 +6,11 @@
 #include <string.h>
 
 extern const struct barge_driver barge_sqlite_driver;
+extern const struct barge_driver barge_postgres_driver;
 
 static const struct barge_driver *const all_drivers[] = {
 	&barge_sqlite_driver,
+	&barge_postgres_driver,
 	NULL,
 };
 
