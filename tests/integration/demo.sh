@@ -15,9 +15,8 @@ check "demo printed the summary" grep -Eq '^total +[0-9]+/[0-9]+ ' demo.out
 check "the copy is done" grep -q '^status: done' demo.out
 check "barge status says done" grep -q '^run 1: done' demo.out
 for t in customers orders order_items audit_log; do
-	line=$(grep -E "^  $t +[0-9]+ +[0-9]+$" demo.out)
-	set -- $line
-	check "demo: $t source and copy counts equal (${2:-?} vs ${3:-?})" [ -n "$line" ] && [ "$2" = "$3" ] && [ "$2" -gt 0 ]
+	read -r _ src dst <<< "$(grep -E "^  $t +[0-9]+ +[0-9]+$" demo.out)"
+	check "demo: $t source and copy counts equal (${src:-?} vs ${dst:-?})" [ -n "$src" ] && [ "$src" = "$dst" ] && [ "$src" -gt 0 ]
 done
 for t in customers orders order_items audit_log; do
 	check "demo: $t copied exactly" same_table tree/demo-out/shop.db tree/demo-out/shop-copy.db $t
