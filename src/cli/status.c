@@ -151,7 +151,10 @@ int cmd_status(int argc, char **argv)
 		print_json(r, p, n);
 	else
 		print_text(r, p, n);
-	if (strcmp(r->status, "failed") == 0 || strcmp(r->status, "aborted") == 0)
+	/* like the run itself: 1 when it did not end done (and is not running) */
+	const char *st_name = run_state(r);
+	if (strcmp(st_name, "failed") == 0 || strcmp(st_name, "aborted") == 0 ||
+	    strcmp(st_name, "interrupted") == 0)
 		rc = EXIT_FAILED;
 out:
 	barge_table_progress_free(p, n);

@@ -65,7 +65,7 @@ until [ $tries -ge 3000 ] || [ "$(sqlite3 st.db "SELECT count(*) FROM units WHER
 	tries=$((tries + 1)); sleep 0.1
 done
 kill -9 $pid; wait $pid 2>/dev/null
-expect_exit 0 "status of a killed run" "$BARGE" status --state st.db
+expect_exit 1 "status of a killed run (not done: exit 1, like the run)" "$BARGE" status --state st.db
 check "killed run: interrupted" grep -q '^run 1: interrupted' "$WORK/last.out"
 check "killed run: resume advised" grep -q 'run the same command again to resume' "$WORK/last.out"
 "$BARGE" status --state st.db --format json > k.json
