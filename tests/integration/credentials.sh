@@ -11,11 +11,11 @@ MY="mysql://migrator:$SECRET@127.0.0.1:1/shop"
 ENC="postgresql://migrator:$SECRET%40x@127.0.0.1:1/shop?sslmode=require"
 leaks=0
 # run a command; its output, and any file it made, must not hold the secret
-no_leak() { # no_leak WHAT command...
+no_leak() { # no_leak WHAT command...   (the command must fail)
 	local what=$1; shift
 	"$@" > out.txt 2> err.txt
 	local rc=$?
-	check "$what: fails (exit $rc)" [ $rc != 0 ]
+	[ "${MAY_PASS:-}" ] || check "$what: fails (exit $rc)" [ $rc != 0 ]
 	check "$what: says something" [ -s err.txt ] || [ -s out.txt ]
 	check "$what: no password on stdout or stderr" bash -c "! grep -qa '$SECRET' out.txt err.txt"
 	check "$what: no password in any file" bash -c "! grep -rqa '$SECRET' --exclude=plan.yaml ."
@@ -27,7 +27,9 @@ for url in "$PG" "$MY" "$ENC"; do
 	no_leak "copy --dry-run to $scheme" "$BARGE" copy sqlite:shop.db "$url" --dry-run --state st.db --no-progress
 	no_leak "inspect $scheme" "$BARGE" inspect "$url"
 	no_leak "inspect $scheme --format json" "$BARGE" inspect "$url" --format json
-	no_leak "init to $scheme" "$BARGE" init sqlite:shop.db "$url"
+	# init does not connect to the target: a plan for a PostgreSQL target is
+	# printed (without the password); this build has no MySQL endpoint
+	MAY_PASS=$([ "$scheme" = postgresql ] && echo 1) no_leak "init to $scheme" "$BARGE" init sqlite:shop.db "$url"
 	no_leak "init from $scheme" "$BARGE" init "$url" sqlite:out.db
 	printf 'source: sqlite:shop.db\ntarget: %s\nstate: st.db\n' "$url" > plan.yaml
 	no_leak "run a plan with $scheme target" "$BARGE" run plan.yaml --report r.json --no-progress
