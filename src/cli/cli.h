@@ -17,6 +17,7 @@ int cmd_run(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_rejects(int argc, char **argv);
 
 /* Print "barge: <message>" for the last library error to stderr and map its
  * code to an exit code (usage/not-found errors -> 2, others -> 1). */

@@ -20,6 +20,7 @@ static const struct {
 	{"copy", cmd_copy, "copy tables from SRC to DST (no plan file)"},
 	{"run", cmd_run, "run a plan file"},
 	{"status", cmd_status, "progress, throughput and failures of a run"},
+	{"rejects", cmd_rejects, "the rows a run rejected, and why"},
 };
 
 static void usage(FILE *o)
