@@ -21,6 +21,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_fix(int argc, char **argv);
 /* verify and fix share their options and output (verify.c). */
 int verify_cli(int argc, char **argv, int fix);
+int cmd_rejects(int argc, char **argv);
 
 /* Print "barge: <message>" for the last library error to stderr and map its
  * code to an exit code (usage/not-found errors -> 2, others -> 1). */

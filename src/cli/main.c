@@ -22,6 +22,7 @@ static const struct {
 	{"status", cmd_status, "progress, throughput and failures of a run"},
 	{"verify", cmd_verify, "prove SRC and DST equal, or name every differing row"},
 	{"fix", cmd_fix, "re-copy exactly the rows verify finds different"},
+	{"rejects", cmd_rejects, "the rows a run rejected, and why"},
 };
 
 static void usage(FILE *o)

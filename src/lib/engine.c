@@ -16,6 +16,7 @@
 #include "drv.h"
 #include "queue.h"
 #include "state.h"
+#include "transform.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -45,6 +46,15 @@ struct tbl {
 	char **dst_names;             /* batch column -> target column name */
 	size_t *dst_cols;             /* batch column -> target column */
 	int *types;                   /* batch column types (+ rowid) */
+	/* What the reader reads: the copied columns, or every source column
+	 * when the table has a mapping (the transform stage needs them all:
+	 * keys and whole rows for rejects, `from:` of added columns). */
+	size_t rd_ncols;
+	size_t *rd_cols;
+	int *rd_types;                /* (+ rowid) */
+	struct barge_xf *xf;          /* the mapping, NULL = copy as read */
+	atomic_llong rej_total, read_total; /* the run's, for the budget */
+	atomic_int over_budget;
 	int how;                      /* enum barge_chunking */
 	int with_rowid;
 	int created;
@@ -83,6 +93,9 @@ static void tbl_dispose(struct tbl *t)
 			free(t->dst_names[i]);
 	free(t->dst_names);
 	free(t->types);
+	free(t->rd_cols);
+	free(t->rd_types);
+	barge_xf_free(t->xf);
 	free(t->target_name);
 }
 
@@ -100,6 +113,140 @@ static int in_list(char *const *list, size_t n, const char *s)
 		if (strcmp(list[i], s) == 0)
 			return (int)i;
 	return -1;
+}
+
+/*
+ * The table's mapping: every column the plan names must exist; when more
+ * than renames and skips is asked for, compile the transform stage and
+ * read every source column. Otherwise the reader reads the copied columns
+ * and batches go to the writer as they are (no per-value work).
+ */
+static int tbl_mapping(struct tbl *t)
+{
+	const struct barge_job_table *jt = t->jt;
+	const struct barge_table_def *d = t->src;
+	const char **types = NULL, **opts = NULL;
+	struct barge_xf_spec spec;
+	int err = 0;
+
+	for (size_t i = 0; i < jt->nopts; i++)
+		if (barge_table_def_find(d, jt->opt_name[i]) < 0)
+			return barge_error_set(BARGE_EUSAGE, "table '%s' has no column '%s'",
+					       d->name, jt->opt_name[i]);
+	types = calloc(t->ncols + 1, sizeof *types);
+	opts = calloc(t->ncols + 1, sizeof *opts);
+	if (!types || !opts) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < t->ncols; i++) {
+		int k = in_list(jt->opt_name, jt->nopts, d->cols[t->src_cols[i]].name);
+		if (k >= 0) {
+			types[i] = jt->opt_type[k];
+			opts[i] = jt->opt_text[k];
+		}
+	}
+	memset(&spec, 0, sizeof spec);
+	spec.table = d->name;
+	spec.ncols = t->ncols;
+	spec.src_cols = t->src_cols;
+	spec.dst_names = (const char *const *)t->dst_names;
+	spec.types = types;
+	spec.options = opts;
+	spec.add = jt->add;
+	if (barge_xf_needed(&spec)) {
+		if ((err = barge_xf_new(&t->xf, d, &spec)) < 0)
+			goto out;
+		/* chunk ranges and re-run deletes go by the key's values */
+		for (size_t i = 0; i < t->ncols; i++)
+			for (size_t k = 0; k < d->nkey; k++)
+				if (t->src_cols[i] == d->key[k] &&
+				    barge_xf_col(t->xf, i)->type != d->cols[d->key[k]].type) {
+					err = barge_error_set(BARGE_EUSAGE,
+							      "table '%s': key column '%s' "
+							      "cannot change its type (chunks "
+							      "are ranges of its values)",
+							      d->name, d->cols[d->key[k]].name);
+					goto out;
+				}
+	}
+	size_t nr = t->xf ? d->ncols : t->ncols;
+	t->rd_cols = calloc(nr + 1, sizeof *t->rd_cols);
+	t->rd_types = calloc(nr + 1, sizeof *t->rd_types);
+	if (!t->rd_cols || !t->rd_types) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		t->rd_cols[i] = t->xf ? i : t->src_cols[i];
+		t->rd_types[i] = d->cols[t->rd_cols[i]].type;
+	}
+	t->rd_types[nr] = BARGE_T_INT64; /* the row address, when read */
+	t->rd_ncols = nr;
+out:
+	free(types);
+	free(opts);
+	return err;
+}
+
+/*
+ * The target as barge would create it from a mapping: the mapped columns
+ * with their types, and the key when every key column is copied.
+ */
+static int tbl_want_mapped(struct tbl *t)
+{
+	const struct barge_table_def *d = t->src;
+	size_t n = barge_xf_ncols(t->xf);
+	struct barge_table_def *w = calloc(1, sizeof *w);
+	int err = 0;
+
+	if (!w)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->want = w;
+	w->name = strdup(t->target_name);
+	w->cols = calloc(n + 1, sizeof *w->cols);
+	w->key = calloc(d->nkey + 1, sizeof *w->key);
+	w->rows = -1;
+	if (!w->name || !w->cols || !w->key)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const struct barge_column_def *c = barge_xf_col(t->xf, i);
+		w->cols[i] = *c;
+		w->cols[i].name = strdup(c->name);
+		w->cols[i].engine_type = c->engine_type ? strdup(c->engine_type) : NULL;
+		w->cols[i].key_pos = 0;
+		w->ncols++;
+		if (!w->cols[i].name || (c->engine_type && !w->cols[i].engine_type))
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+	}
+	size_t nk = 0;
+	for (size_t k = 0; k < d->nkey; k++)
+		for (size_t i = 0; i < n; i++)
+			if (barge_xf_source(t->xf, i) == (int)d->key[k] && i < t->ncols) {
+				w->key[nk++] = i;
+				w->cols[i].key_pos = (int)nk;
+				break;
+			}
+	w->nkey = nk == d->nkey ? nk : 0;
+	for (size_t i = 0; i < n && nk != d->nkey; i++)
+		w->cols[i].key_pos = 0;
+	/* the batch the writer writes: the mapped columns (+ the row address) */
+	free(t->types);
+	t->types = calloc(n + 1, sizeof *t->types);
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->dst_names[i]);
+	free(t->dst_names);
+	t->dst_names = calloc(n + 1, sizeof *t->dst_names);
+	if (!t->types || !t->dst_names)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		t->types[i] = w->cols[i].type;
+		if (!(t->dst_names[i] = strdup(w->cols[i].name)))
+			err = barge_error_set(BARGE_ENOMEM, "out of memory");
+	}
+	t->types[n] = BARGE_T_INT64;
+	t->ncols = n;
+	return err;
 }
 
 /*
@@ -167,6 +314,10 @@ static int tbl_resolve(struct ctx *cx, struct tbl *t)
 				       d->name);
 	if (t->with_rowid)
 		t->types[n] = BARGE_T_INT64;
+	if ((err = tbl_mapping(t)) < 0)
+		return err;
+	if (t->xf)
+		return tbl_want_mapped(t);
 
 	/* The target table as barge would create it: the copied columns under
 	 * their target names, the key when every key column is copied. */
@@ -264,6 +415,8 @@ static int validate(struct ctx *cx, struct barge_job_table **owned_tables,
 			all[i].name = names[i];
 			names[i] = NULL;
 			all[i].settings = job->defaults;
+			all[i].max_rejects = -1;
+			all[i].max_reject_ratio = -1;
 		}
 		*owned_tables = all;
 		*nowned = n;
@@ -428,8 +581,8 @@ static void *reader_main(void *arg)
 	struct barge_read_req req = {
 		.table = t->src,
 		.chunk = r->chunk,
-		.ncols = t->ncols,
-		.cols = t->src_cols,
+		.ncols = t->rd_ncols,
+		.cols = t->rd_cols,
 		.with_rowid = t->with_rowid,
 		.where = t->jt->where,
 	};
@@ -454,9 +607,9 @@ static void *reader_main(void *arg)
 		}
 		if (r->limit > 0 && r->rows + (int64_t)b->nrows > r->limit)
 			b->nrows = (size_t)(r->limit - r->rows);
-		/* the digest covers the copied columns, not the row address */
+		/* the digest covers the columns read, not the row address */
 		if ((err = barge_canon_digest_batch(&r->digest, &scratch, b,
-						    t->ncols)) < 0) {
+						    t->rd_ncols)) < 0) {
 			barge_queue_push(r->pool, b);
 			goto out;
 		}
@@ -487,6 +640,8 @@ struct worker {
 	struct tbl *batches_for; /* the table the batches are shaped for */
 	struct barge_batch **batches;
 	size_t nbatches;
+	struct barge_batch *mapped;   /* the transform stage's output batch */
+	struct barge_xf_run *xrun;    /* its scratch */
 	pthread_t thread;
 	int err;
 };
@@ -499,6 +654,8 @@ static void worker_free_batches(struct worker *w)
 	w->batches = NULL;
 	w->nbatches = 0;
 	w->batches_for = NULL;
+	barge_batch_free(w->mapped);
+	w->mapped = NULL;
 }
 
 static int worker_batches(struct worker *w, struct tbl *t)
@@ -514,12 +671,18 @@ static int worker_batches(struct worker *w, struct tbl *t)
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	for (size_t i = 0; i < depth; i++) {
 		int err = barge_batch_new(&w->batches[i],
-					  t->ncols + (t->with_rowid ? 1 : 0),
-					  t->types,
+					  t->rd_ncols + (t->with_rowid ? 1 : 0),
+					  t->rd_types,
 					  (size_t)t->jt->settings.batch_rows);
 		if (err < 0)
 			return err;
 		w->nbatches++;
+	}
+	if (t->xf) {
+		int err = barge_batch_new(&w->mapped, t->ncols + (t->with_rowid ? 1 : 0),
+					  t->types, (size_t)t->jt->settings.batch_rows);
+		if (err < 0 || (!w->xrun && (err = barge_xf_run_new(&w->xrun)) < 0))
+			return err;
 	}
 	w->batches_for = t;
 	return 0;
@@ -554,10 +717,164 @@ static void chunk_dispose(struct barge_chunk *ch)
 	memset(ch, 0, sizeof *ch);
 }
 
+/* ---- Rejects of a chunk ---------------------------------------------------- */
+
+#define REJECTS_MAX_BYTES (256u << 20) /* a chunk's rejects held in memory */
+
+struct rejects {
+	size_t n, cap, bytes;
+	struct barge_reject *v;
+};
+
+static void rejects_dispose(struct rejects *rs)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		free(rs->v[i].key);
+		free(rs->v[i].row);
+		free(rs->v[i].rule);
+		free(rs->v[i].message);
+	}
+	free(rs->v);
+	memset(rs, 0, sizeof *rs);
+}
+
+/* A value as JSON: numbers as numbers, the rest as strings (bytes that are
+ * not UTF-8 as \u00XX, their Latin-1 reading, so the text stays JSON). */
+static void json_value(struct barge_buf *b, struct barge_buf *tmp,
+		       const struct barge_value *v)
+{
+	if (v->null) {
+		barge_buf_adds(b, "null");
+		return;
+	}
+	if (v->type == BARGE_T_INT64) {
+		barge_buf_printf(b, "%lld", (long long)v->i);
+		return;
+	}
+	if (v->type == BARGE_T_BOOL) {
+		barge_buf_adds(b, v->i ? "true" : "false");
+		return;
+	}
+	barge_buf_clear(tmp);
+	if (v->type == BARGE_T_BYTES || barge_value_text(tmp, v) < 0) {
+		barge_buf_clear(tmp);
+		barge_buf_adds(tmp, "\\x");
+		for (size_t i = 0; i < v->n; i++)
+			barge_buf_printf(tmp, "%02x", (unsigned char)v->p[i]);
+	}
+	const char *p = tmp->p ? tmp->p : "";
+	if (barge_utf8_valid(p, tmp->len)) {
+		barge_buf_json_str(b, p, tmp->len);
+		return;
+	}
+	barge_buf_adds(b, "\"");
+	for (size_t i = 0; i < tmp->len; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c >= 0x80 || c < 0x20 || c == '"' || c == '\\')
+			barge_buf_printf(b, "\\u%04x", c);
+		else
+			barge_buf_add(b, p + i, 1);
+	}
+	barge_buf_adds(b, "\"");
+}
+
+/* Keep a rejected row: its source key and whole source row as JSON. */
+static int rejects_add(struct rejects *rs, const struct tbl *t,
+		       const struct barge_batch *b, size_t row,
+		       const struct barge_xf_reject *x)
+{
+	const struct barge_table_def *d = t->src;
+	struct barge_buf j, tmp;
+	struct barge_reject r;
+	struct barge_value v;
+	int err = 0;
+
+	memset(&r, 0, sizeof r);
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct barge_reject *nv = realloc(rs->v, cap * sizeof *nv);
+		if (!nv)
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		rs->v = nv;
+		rs->cap = cap;
+	}
+	barge_buf_init(&j, 16u << 20);
+	barge_buf_init(&tmp, 16u << 20);
+	barge_buf_adds(&j, "[");
+	if (d->nkey) {
+		for (size_t k = 0; k < d->nkey; k++) {
+			barge_batch_get(b, d->key[k], row, &v);
+			if (k)
+				barge_buf_adds(&j, ",");
+			json_value(&j, &tmp, &v);
+		}
+	} else if (t->with_rowid) {
+		barge_batch_get(b, b->ncols - 1, row, &v);
+		json_value(&j, &tmp, &v);
+	}
+	barge_buf_adds(&j, "]");
+	if ((err = barge_buf_detach(&j, &r.key)) < 0)
+		goto out;
+	barge_buf_adds(&j, "{");
+	for (size_t c = 0; c < t->rd_ncols; c++) {
+		const char *name = d->cols[t->rd_cols[c]].name;
+		if (c)
+			barge_buf_adds(&j, ",");
+		barge_buf_json_str(&j, name, strlen(name));
+		barge_buf_adds(&j, ":");
+		barge_batch_get(b, c, row, &v);
+		json_value(&j, &tmp, &v);
+	}
+	barge_buf_adds(&j, "}");
+	if ((err = barge_buf_detach(&j, &r.row)) < 0)
+		goto out;
+	r.rule = strdup(x->rule);
+	r.message = strdup(x->message);
+	if (!r.rule || !r.message) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	rs->bytes += strlen(r.key) + strlen(r.row) + strlen(r.message) + 64;
+	if (rs->bytes > REJECTS_MAX_BYTES) {
+		err = barge_error_set(BARGE_ENOMEM, "table '%s': the rejects of one chunk "
+				      "passed %u MiB; lower chunk_rows or fix the "
+				      "mapping", d->name, REJECTS_MAX_BYTES >> 20);
+		goto out;
+	}
+	rs->v[rs->n++] = r;
+	memset(&r, 0, sizeof r);
+out:
+	free(r.key);
+	free(r.row);
+	free(r.rule);
+	free(r.message);
+	barge_buf_dispose(&j);
+	barge_buf_dispose(&tmp);
+	return err;
+}
+
 struct chunk_result {
 	int64_t rows_read, rows_written, bytes;
 	char digest[33];
+	struct rejects rej;
 };
+
+/* The transform stage of one batch: map each row into w->mapped, keep the
+ * rejected ones. */
+static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *b,
+		     struct rejects *rs)
+{
+	struct barge_xf_reject x;
+	barge_batch_reset(w->mapped);
+	for (size_t row = 0; row < b->nrows; row++) {
+		int rc = barge_xf_row(w->xrun, t->xf, b, row, w->mapped, &x);
+		if (rc < 0)
+			return rc;
+		if (rc == 1 && (rc = rejects_add(rs, t, b, row, &x)) < 0)
+			return rc;
+	}
+	return 0;
+}
 
 static char *inflight_key(char *buf, size_t n, int64_t unit)
 {
@@ -640,8 +957,14 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		if (barge_queue_pop(full, &item) != 0)
 			break;
 		struct barge_batch *b = item;
-		err = barge_drv_write_batch(dst, wr, b);
-		res->rows_written += (int64_t)b->nrows;
+		const struct barge_batch *wb = b;
+		if (t->xf) {
+			err = map_batch(w, t, b, &res->rej);
+			wb = w->mapped;
+		}
+		if (err == 0 && wb->nrows)
+			err = barge_drv_write_batch(dst, wr, wb);
+		res->rows_written += (int64_t)wb->nrows;
 		barge_queue_push(pool, b);
 		if (err < 0)
 			break;
@@ -689,8 +1012,10 @@ out:
 		pthread_mutex_unlock(&cx->write_turn);
 	barge_queue_free(pool);
 	barge_queue_free(full);
-	if (err < 0)
+	if (err < 0) {
 		res->rows_written = 0;
+		rejects_dispose(&res->rej);
+	}
 	return err;
 }
 
@@ -730,6 +1055,62 @@ static void note_failure(struct ctx *cx, int failed)
 	pthread_mutex_unlock(&cx->lock);
 }
 
+/* ---- The error budget ------------------------------------------------------ */
+
+static int over_budget(const struct tbl *t, char *why, size_t n)
+{
+	const struct barge_job_table *jt = t->jt;
+	long long rj = atomic_load(&t->rej_total), rd = atomic_load(&t->read_total);
+	if (jt->max_rejects >= 0 && rj > jt->max_rejects) {
+		snprintf(why, n, "%lld rows rejected, more than max_rejects %lld", rj,
+			 (long long)jt->max_rejects);
+		return 1;
+	}
+	if (jt->max_reject_ratio >= 0 && rd > 0 &&
+	    (double)rj > jt->max_reject_ratio * (double)rd) {
+		snprintf(why, n, "%lld of %lld rows rejected, more than "
+			 "max_reject_ratio %g", rj, rd, jt->max_reject_ratio);
+		return 1;
+	}
+	return 0;
+}
+
+/* Count a done chunk against its table's budget; over it, the table stops:
+ * its units not yet claimed are failed unrun (a resume tries them again,
+ * against the budget of the plan it is given). */
+static void budget_add(struct ctx *cx, struct tbl *t, int64_t read, int64_t rej)
+{
+	char why[200];
+	atomic_fetch_add(&t->read_total, read);
+	atomic_fetch_add(&t->rej_total, rej);
+	if (over_budget(t, why, sizeof why) && !atomic_exchange(&t->over_budget, 1)) {
+		char msg[400];
+		snprintf(msg, sizeof msg, "table %s stops: %s", t->src->name, why);
+		barge_state_log(cx->st, cx->run, 0, "budget", msg);
+	}
+}
+
+/* The run's counts so far (a resumed run's done units count too). */
+static int budget_load(struct ctx *cx)
+{
+	struct barge_table_progress *p = NULL;
+	size_t n = 0;
+	char why[200];
+	int err = barge_state_progress(cx->st, cx->run, &p, &n);
+	if (err < 0)
+		return err;
+	for (size_t j = 0; j < n; j++) {
+		struct tbl *t = tbl_find(cx, p[j].table);
+		if (!t)
+			continue;
+		atomic_store(&t->read_total, p[j].rows_read);
+		atomic_store(&t->rej_total, p[j].rows_rejected);
+		atomic_store(&t->over_budget, over_budget(t, why, sizeof why));
+	}
+	barge_table_progress_free(p, n);
+	return 0;
+}
+
 /* Run one claimed unit to the end: done, or failed after its retries. */
 static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 {
@@ -756,6 +1137,17 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 	free(flag);
 	barge_error_clear();
 
+	if (atomic_load(&t->over_budget)) {
+		char why[200], msg[400];
+		over_budget(t, why, sizeof why);
+		snprintf(msg, sizeof msg, "not run: table %s is over its error budget "
+			 "(%s)", t->src->name, why);
+		barge_state_unit_failed(cx->st, u->id, msg, 0);
+		barge_state_log(cx->st, cx->run, u->id, "skipped", msg);
+		atomic_fetch_add(&cx->failed_units, 1);
+		chunk_dispose(&ch);
+		return 0;
+	}
 	for (int attempt = 0;; attempt++) {
 		struct chunk_result res;
 		memset(&res, 0, sizeof res);
@@ -765,17 +1157,24 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 			struct barge_unit_result ur = {
 				.rows_read = res.rows_read,
 				.rows_written = res.rows_written,
+				.rows_rejected = (int64_t)res.rej.n,
 				.bytes = res.bytes,
 				.digest = res.digest,
+				.nrejects = res.rej.n,
+				.rejects = res.rej.v,
 			};
-			if ((err = barge_state_unit_done(cx->st, u->id, &ur)) < 0)
+			err = barge_state_unit_done(cx->st, u->id, &ur);
+			rejects_dispose(&res.rej);
+			if (err < 0)
 				break;
-			char msg[160];
-			snprintf(msg, sizeof msg, "%lld rows in %.3f s, digest %s",
-				 (long long)res.rows_written,
-				 barge_monotonic() - t0, res.digest);
+			char msg[200];
+			snprintf(msg, sizeof msg, "%lld rows in %.3f s, %lld rejected, "
+				 "digest %s", (long long)res.rows_written,
+				 barge_monotonic() - t0, (long long)ur.rows_rejected,
+				 res.digest);
 			barge_state_log(cx->st, cx->run, u->id, "done", msg);
 			atomic_fetch_add(&t->rows_done, res.rows_written);
+			budget_add(cx, t, ur.rows_read, ur.rows_rejected);
 			note_failure(cx, 0);
 			break;
 		}
@@ -824,6 +1223,8 @@ static void worker_close(struct worker *w)
 	barge_drv_close(&cx->dst, w->tconn);
 	w->sconn = w->tconn = NULL;
 	worker_free_batches(w);
+	barge_xf_run_free(w->xrun);
+	w->xrun = NULL;
 }
 
 static void *worker_main(void *arg)
@@ -1383,6 +1784,8 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 			job->command ? job->command : "");
 	if ((err = prepare_target(&cx)) < 0)
 		goto out;
+	if ((err = budget_load(&cx)) < 0)
+		goto out;
 
 	if (job->action == BARGE_JOB_ROW) {
 		struct tbl *only = NULL;
@@ -1529,8 +1932,26 @@ int barge_job_tables_from_plan(struct barge_job_table **out, size_t *n,
 			barge_job_tables_free(t, i + 1);
 			return barge_error_set(BARGE_ENOMEM, "out of memory");
 		}
+		jt->max_rejects = -1;
+		jt->max_reject_ratio = -1;
+		if (pt->max_rejects)
+			jt->max_rejects = strtoll(pt->max_rejects, NULL, 10);
+		if (pt->max_reject_ratio)
+			jt->max_reject_ratio = strtod(pt->max_reject_ratio, NULL);
+		jt->add = pt->add ? strdup(pt->add) : NULL;
+		jt->opt_name = calloc(pt->ncolumns + 1, sizeof *jt->opt_name);
+		jt->opt_type = calloc(pt->ncolumns + 1, sizeof *jt->opt_type);
+		jt->opt_text = calloc(pt->ncolumns + 1, sizeof *jt->opt_text);
+		if (!jt->opt_name || !jt->opt_type || !jt->opt_text) {
+			barge_job_tables_free(t, i + 1);
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		}
 		for (size_t c = 0; c < pt->ncolumns; c++) {
 			const struct barge_plan_column *pc = &pt->columns[c];
+			size_t k = jt->nopts++;
+			jt->opt_name[k] = strdup(pc->name);
+			jt->opt_type[k] = pc->type ? strdup(pc->type) : NULL;
+			jt->opt_text[k] = pc->options ? strdup(pc->options) : NULL;
 			if (pc->skip)
 				jt->skip[jt->nskip++] = strdup(pc->name);
 			else if (pc->to) {
@@ -1561,6 +1982,10 @@ void barge_job_tables_free(struct barge_job_table *t, size_t n)
 		strv_free(t[i].skip, t[i].nskip);
 		strv_free(t[i].rename_from, t[i].nrename);
 		strv_free(t[i].rename_to, t[i].nrename);
+		strv_free(t[i].opt_name, t[i].nopts);
+		strv_free(t[i].opt_type, t[i].nopts);
+		strv_free(t[i].opt_text, t[i].nopts);
+		free(t[i].add);
 	}
 	free(t);
 }

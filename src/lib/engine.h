@@ -27,6 +27,14 @@ struct barge_job_table {
 	size_t nrename;
 	char **rename_from, **rename_to; /* column renames */
 	struct barge_settings settings;  /* resolved (no unset fields) */
+	/* The mapping (docs/mapping.md), from the plan: per listed column its
+	 * declared type and its options as YAML flow text (NULL = none), the
+	 * `add:` columns as flow text, and the error budget (-1 = none). */
+	size_t nopts;
+	char **opt_name, **opt_type, **opt_text;
+	char *add;
+	int64_t max_rejects;
+	double max_reject_ratio;
 };
 
 /* What to do with a job. */

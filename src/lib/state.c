@@ -116,6 +116,7 @@ static const char *const schema_sql =
 	" message TEXT,"
 	" at REAL NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS rejects_run ON rejects(run, table_name);"
+	"CREATE INDEX IF NOT EXISTS rejects_unit ON rejects(unit);"
 	"CREATE TABLE IF NOT EXISTS audit("
 	" id INTEGER PRIMARY KEY,"
 	" at REAL NOT NULL,"
@@ -1133,7 +1134,35 @@ static int unit_done_fn(struct barge_state *st, void *varg)
 	sqlite3_bind_int64(s, 7, a->unit);
 	if ((rc = step(st, s)) < 0)
 		goto out;
-	rc = unit_changed(st, a->unit);
+	if ((rc = unit_changed(st, a->unit)) < 0)
+		goto out;
+	/* a re-run chunk's rejects replace those of its earlier attempts */
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = prep(st, &s, "DELETE FROM rejects WHERE unit = ?")) < 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, a->unit);
+	if ((rc = step(st, s)) < 0 || a->res->nrejects == 0)
+		goto out;
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = prep(st, &s, "INSERT INTO rejects(run, unit, table_name, source_key,"
+			       " row_json, rule, message, at) SELECT run, id, table_name,"
+			       " ?, ?, ?, ?, ? FROM units WHERE id = ?")) < 0)
+		goto out;
+	for (size_t i = 0; i < a->res->nrejects; i++) {
+		const struct barge_reject *r = &a->res->rejects[i];
+		sqlite3_reset(s);
+		bind_text(s, 1, r->key);
+		bind_text(s, 2, r->row);
+		bind_text(s, 3, r->rule);
+		bind_text(s, 4, r->message);
+		sqlite3_bind_double(s, 5, barge_now());
+		sqlite3_bind_int64(s, 6, a->unit);
+		if ((rc = step(st, s)) < 0)
+			goto out;
+	}
+	rc = 0;
 out:
 	sqlite3_finalize(s);
 	return rc;
@@ -1395,4 +1424,65 @@ int barge_state_verify_add(struct barge_state *st,
 			   const struct barge_verify_record *r)
 {
 	return state_tx(st, TX_WRITE, verify_add_fn, (void *)r);
+}
+
+/* ---- Rejects --------------------------------------------------------------- */
+
+void barge_reject_row_dispose(struct barge_reject_row *r)
+{
+	free(r->table);
+	free(r->key);
+	free(r->row);
+	free(r->rule);
+	free(r->message);
+	memset(r, 0, sizeof *r);
+}
+
+struct rejects_arg {
+	int64_t run;
+	const char *table;
+	int (*fn)(const struct barge_reject_row *r, void *arg);
+	void *arg;
+};
+
+static int rejects_fn(struct barge_state *st, void *varg)
+{
+	struct rejects_arg *a = varg;
+	sqlite3_stmt *s = NULL;
+	struct barge_reject_row r;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	if ((rc = prep(st, &s, "SELECT id, run, unit, table_name, source_key, row_json,"
+			       " rule, message, at FROM rejects WHERE run = CASE WHEN"
+			       " ?1 > 0 THEN ?1 ELSE (SELECT max(id) FROM runs) END"
+			       " AND (?2 IS NULL OR table_name = ?2) ORDER BY id")) < 0)
+		return rc;
+	sqlite3_bind_int64(s, 1, a->run);
+	bind_text(s, 2, a->table);
+	while ((rc = step(st, s)) == 1) {
+		r.id = sqlite3_column_int64(s, 0);
+		r.run = sqlite3_column_int64(s, 1);
+		r.unit = sqlite3_column_int64(s, 2);
+		r.at = sqlite3_column_double(s, 8);
+		if ((rc = col_dup(s, 3, &r.table)) < 0 || (rc = col_dup(s, 4, &r.key)) < 0 ||
+		    (rc = col_dup(s, 5, &r.row)) < 0 || (rc = col_dup(s, 6, &r.rule)) < 0 ||
+		    (rc = col_dup(s, 7, &r.message)) < 0)
+			break;
+		rc = a->fn(&r, a->arg);
+		barge_reject_row_dispose(&r);
+		if (rc)
+			break;
+	}
+	barge_reject_row_dispose(&r);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int barge_state_rejects(struct barge_state *st, int64_t run, const char *table,
+			int (*fn)(const struct barge_reject_row *r, void *arg),
+			void *arg)
+{
+	struct rejects_arg a = {.run = run, .table = table, .fn = fn, .arg = arg};
+	return state_tx(st, TX_READ, rejects_fn, &a);
 }

@@ -123,12 +123,24 @@ int barge_state_unit_by_seq(struct barge_state *st, int64_t run,
 			    const char *table, int64_t seq,
 			    struct barge_unit **out);
 
+/* One rejected row, as the engine hands it to unit_done. */
+struct barge_reject {
+	char *key;     /* JSON array of the source key, or NULL */
+	char *row;     /* JSON object of the source row */
+	char *rule;    /* the rule or conversion that failed */
+	char *message; /* one line */
+};
+
 struct barge_unit_result {
 	int64_t rows_read;
 	int64_t rows_written;
 	int64_t rows_rejected;
 	int64_t bytes;
 	const char *digest; /* hex, or NULL */
+	/* The chunk's rejects, stored in the same transaction that marks the
+	 * unit done; the unit's rejects of an earlier attempt are replaced. */
+	size_t nrejects;
+	const struct barge_reject *rejects;
 };
 int barge_state_unit_done(struct barge_state *st, int64_t unit,
 			  const struct barge_unit_result *res);
@@ -140,6 +152,25 @@ int barge_state_unit_failed(struct barge_state *st, int64_t unit,
  * with `failed_too`, failed units as well (a resume retries them). */
 int barge_state_units_reset(struct barge_state *st, int64_t run,
 			    int failed_too);
+
+/* ---- Rejects ------------------------------------------------------------ */
+
+/* A stored reject, for `barge rejects`. */
+struct barge_reject_row {
+	int64_t id, run, unit;
+	char *table, *key, *row, *rule, *message;
+	double at;
+};
+void barge_reject_row_dispose(struct barge_reject_row *r);
+
+/*
+ * Call fn for each reject of run `run` (0 = the newest run), only table
+ * `table` when not NULL, in the order they were stored. A non-zero return
+ * of fn stops the walk and is returned.
+ */
+int barge_state_rejects(struct barge_state *st, int64_t run, const char *table,
+			int (*fn)(const struct barge_reject_row *r, void *arg),
+			void *arg);
 
 /* ---- The migration log --------------------------------------------------- */
 

@@ -267,7 +267,7 @@ static void test_units(void)
 	CHECK(barge_state_claim(st, run, "zz", &u) == BARGE_ENOTFOUND);
 
 	/* done */
-	struct barge_unit_result res = {100, 98, 2, 4096, "00112233445566778899aabbccddeeff"};
+	struct barge_unit_result res = {100, 98, 2, 4096, "00112233445566778899aabbccddeeff", 0, NULL};
 	CHECK_OK(barge_state_unit_done(st, a0, &res));
 	CHECK_OK(barge_state_unit_get(st, a0, &u));
 	if (u) {
@@ -410,8 +410,8 @@ static void test_progress(void)
 	CHECK_OK(barge_state_units_add(st, run, "x", 3, plan_a));
 	CHECK_OK(barge_state_units_add(st, run, "z", 0, NULL));
 
-	struct barge_unit_result r1 = {10, 9, 1, 100, NULL};
-	struct barge_unit_result r2 = {5, 5, 0, 50, NULL};
+	struct barge_unit_result r1 = {10, 9, 1, 100, NULL, 0, NULL};
+	struct barge_unit_result r2 = {5, 5, 0, 50, NULL, 0, NULL};
 	int64_t y0, y1, x0, x1, x2;
 	CHECK_OK(barge_state_claim(st, run, "y", &u));
 	y0 = u ? u->id : 0;
@@ -523,7 +523,7 @@ static void drain(struct worker *w)
 			w->errors++;
 			break;
 		}
-		struct barge_unit_result res = {u->id, u->id, 0, 1, NULL};
+		struct barge_unit_result res = {u->id, u->id, 0, 1, NULL, 0, NULL};
 		if (barge_state_unit_done(w->st, u->id, &res) < 0) {
 			fprintf(stderr, "done: %s\n", barge_error_last());
 			w->errors++;
@@ -652,7 +652,7 @@ static void crash_child(const char *path, int fd, int quit)
 	    add_many(st, run, "t0", 100) < 0)
 		_exit(2);
 	for (int i = 0; i < CRASH_DONE; i++) {
-		struct barge_unit_result res = {1, 1, 0, 1, NULL};
+		struct barge_unit_result res = {1, 1, 0, 1, NULL, 0, NULL};
 		if (barge_state_claim(st, run, NULL, &u) < 0 ||
 		    barge_state_unit_done(st, u->id, &res) < 0)
 			_exit(3);
@@ -722,8 +722,11 @@ static void test_crash(int quit)
 	CHECK(read(fds[0], &c, 1) == 1 && c == 'r');
 	close(fds[0]);
 	if (!quit) {
-		/* let it get well into planning tables, then kill it mid-write */
-		barge_sleep(0.3);
+		/* let it get well into planning tables (watched, not timed: a
+		 * loaded machine must not change what is tested), then kill it
+		 * mid-write */
+		for (int i = 0; i < 6000 && raw_int(path, "SELECT count(*) FROM planned") < 3; i++)
+			barge_sleep(0.01);
 		kill(pid, SIGKILL);
 	}
 	int status = -1;
@@ -759,7 +762,7 @@ static void test_busy(void)
 	double t0 = barge_monotonic();
 	CHECK(barge_state_log(st, run, 0, "x", "y") == BARGE_ERETRY);
 	double waited = barge_monotonic() - t0;
-	CHECK(waited >= 0.3 && waited < 5);
+	CHECK(waited >= 0.3); /* it retried until the limit, not less */
 	CHECK(strstr(barge_error_last(), "locked") != NULL);
 	/* readers are not blocked by a writer in WAL mode */
 	struct barge_run *r = NULL;
