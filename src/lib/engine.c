@@ -61,7 +61,9 @@ struct tbl {
 	int exists;                   /* the target table exists already */
 	int64_t est_rows;
 	atomic_llong rows_done;
-	double t0;
+	/* µs (monotonic) when this job first claimed one of the table's units
+	 * and when it last finished one: a table's rate is over its own time */
+	atomic_llong first_us, last_us;
 };
 
 struct ctx {
@@ -1126,6 +1128,9 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 				       "which is not in this job", u->table);
 	if ((err = unit_chunk(&ch, u, t)) < 0)
 		return err;
+	long long zero = 0;
+	atomic_compare_exchange_strong(&t->first_us, &zero,
+				       (long long)(barge_monotonic() * 1e6));
 	/* truncate mode's one-row run replaces its row (the table is not
 	 * emptied first, see prepare_target) */
 	int rerun = was_done || (cx->job->action == BARGE_JOB_ROW &&
@@ -1174,6 +1179,7 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 				 res.digest);
 			barge_state_log(cx->st, cx->run, u->id, "done", msg);
 			atomic_fetch_add(&t->rows_done, res.rows_written);
+			atomic_store(&t->last_us, (long long)(barge_monotonic() * 1e6));
 			budget_add(cx, t, ur.rows_read, ur.rows_rejected);
 			note_failure(cx, 0);
 			break;
@@ -1295,7 +1301,9 @@ static void progress_draw(struct progress *p, int final)
 	for (size_t i = 0; i < cx->ntbls; i++) {
 		struct tbl *t = &cx->tbls[i];
 		long long done = atomic_load(&t->rows_done);
-		double el = now - t->t0;
+		long long f = atomic_load(&t->first_us), l = atomic_load(&t->last_us);
+		int finished = t->est_rows >= 0 && done >= t->est_rows && l > 0;
+		double el = f ? (finished ? (double)l / 1e6 : now) - (double)f / 1e6 : 0;
 		double rate = el > 0 ? (double)done / el : 0;
 		char eta[32];
 		fmt_eta(eta, sizeof eta,
@@ -1472,8 +1480,6 @@ static int run_workers(struct ctx *cx)
 		if ((err = worker_open(&ws[i])) < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < cx->ntbls; i++)
-		cx->tbls[i].t0 = barge_monotonic();
 	if (cx->job->progress) {
 		FILE *o = cx->job->progress_out ? cx->job->progress_out : stderr;
 		prog.cx = cx;
