@@ -228,6 +228,27 @@ struct barge_driver {
 
 	/* The type mapping table for `barge inspect`: engine -> logical. */
 	const struct barge_typemap *(*typemap)(size_t *n);
+
+	/*
+	 * Optional, the verify fast path (docs/verify.md, "The in-database
+	 * digest"): digest_range counts the rows of `chunk` (NULL = the whole
+	 * table; `where` an extra filter in the engine's SQL, or NULL) and sums
+	 * their fast-path row hashes (src/lib/canon.h, barge_canon_fast_*) mod
+	 * 2^128 into *lo, *hi inside the engine. digest_able says whether the
+	 * engine can produce that encoding exactly for these columns (1) or
+	 * not (0). With `native` the other side is this same driver running
+	 * the same SQL, so a type with no exact canonical form in the engine
+	 * (JSON) may be hashed in the engine's own form: equal digests must
+	 * still mean canonically equal rows (never the reverse is needed:
+	 * verify re-checks differing pieces row by row in canonical form).
+	 */
+	int (*digest_able)(struct barge_conn *c, const struct barge_table_def *t,
+			   size_t ncols, const size_t *cols, int native);
+	int (*digest_range)(struct barge_conn *c,
+			    const struct barge_table_def *t,
+			    const struct barge_chunk *chunk, const char *where,
+			    size_t ncols, const size_t *cols, int native,
+			    int64_t *count, uint64_t *lo, uint64_t *hi);
 };
 
 /* Drivers compiled in, looked up by URL scheme. */

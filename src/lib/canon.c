@@ -1,4 +1,5 @@
 #include "canon.h"
+#include "md5.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -28,21 +29,33 @@ void barge_digest_hex(const struct barge_digest *d, char out[33])
 	out[32] = '\0';
 }
 
-static void put_le(unsigned char *p, uint64_t v, int n)
+/* n bytes of v, little-endian (the canonical encoding) or big-endian (the
+ * fast-path encoding, which PostgreSQL's int8send() and friends write). */
+static void put_int(unsigned char *p, uint64_t v, int n, int be)
 {
 	for (int i = 0; i < n; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+		p[be ? n - 1 - i : i] = (unsigned char)(v >> (8 * i));
 }
 
-static int frame(struct barge_buf *out, int tag, int null, const void *p,
-		 size_t n)
+static int frame_x(struct barge_buf *out, int tag, int null, const void *p,
+		   size_t n, int be)
 {
 	unsigned char h[6];
 	h[0] = (unsigned char)tag;
 	h[1] = (unsigned char)null;
-	put_le(h + 2, n, 4);
+	put_int(h + 2, n, 4, be);
 	barge_buf_add(out, h, sizeof h);
 	return barge_buf_add(out, p, n);
+}
+
+/* The encoder's byte order for this thread's current call: the canonical
+ * encoding and the fast-path one share every function below. */
+static _Thread_local int enc_be;
+
+static int frame(struct barge_buf *out, int tag, int null, const void *p,
+		 size_t n)
+{
+	return frame_x(out, tag, null, p, n, enc_be);
 }
 
 /* Decimal text without insignificant zeros: "-001.50" -> "-1.5", "-0" -> "0". */
@@ -525,8 +538,8 @@ static int put_json(struct barge_buf *out, struct barge_buf *tmp,
 	return frame(out, BARGE_T_JSON, 0, tmp->p, tmp->len);
 }
 
-int barge_canon_encode_col(struct barge_buf *out, const struct barge_batch *b,
-			   size_t col, size_t row)
+static int encode_col(struct barge_buf *out, const struct barge_batch *b,
+		      size_t col, size_t row)
 {
 	unsigned char le[8];
 	struct barge_value v;
@@ -542,7 +555,7 @@ int barge_canon_encode_col(struct barge_buf *out, const struct barge_batch *b,
 		memcpy(&bits, &f, 8);
 		if (isnan(f))
 			bits = 0x7ff8000000000000ull;
-		put_le(le, bits, 8);
+		put_int(le, bits, 8, enc_be);
 		return frame(out, v.type, 0, le, 8);
 	}
 	case BARGE_T_DECIMAL:
@@ -557,21 +570,69 @@ int barge_canon_encode_col(struct barge_buf *out, const struct barge_batch *b,
 	default:
 		if (barge_type_is_varlen(v.type))
 			return frame(out, v.type, 0, v.p, v.n);
-		put_le(le, (uint64_t)v.i, 8);
+		put_int(le, (uint64_t)v.i, 8, enc_be);
 		return frame(out, v.type, 0, le, 8);
 	}
+}
+
+int barge_canon_encode_col(struct barge_buf *out, const struct barge_batch *b,
+			   size_t col, size_t row)
+{
+	enc_be = 0;
+	return encode_col(out, b, col, row);
+}
+
+static int encode_row(struct barge_buf *out, const struct barge_batch *b,
+		      size_t ncols, size_t row, int be)
+{
+	enc_be = be;
+	barge_buf_clear(out);
+	for (size_t c = 0; c < ncols; c++) {
+		int err = encode_col(out, b, c, row);
+		if (err < 0)
+			return err;
+	}
+	return out->err;
 }
 
 int barge_canon_encode_row(struct barge_buf *out, const struct barge_batch *b,
 			   size_t ncols, size_t row)
 {
-	barge_buf_clear(out);
-	for (size_t c = 0; c < ncols; c++) {
-		int err = barge_canon_encode_col(out, b, c, row);
-		if (err < 0)
-			return err;
+	return encode_row(out, b, ncols, row, 0);
+}
+
+int barge_canon_fast_encode_row(struct barge_buf *out,
+				const struct barge_batch *b, size_t ncols,
+				size_t row)
+{
+	return encode_row(out, b, ncols, row, 1);
+}
+
+void barge_canon_fast_hash(const struct barge_buf *enc, uint64_t *lo,
+			   uint64_t *hi)
+{
+	unsigned char h[16];
+	barge_md5(enc->p ? enc->p : "", enc->len, h);
+	*hi = *lo = 0;
+	for (int i = 0; i < 8; i++) {
+		*hi = *hi << 8 | h[i];
+		*lo = *lo << 8 | h[8 + i];
 	}
-	return out->err;
+}
+
+int barge_canon_fast_digest_batch(struct barge_digest *d,
+				  struct barge_buf *scratch,
+				  const struct barge_batch *b, size_t ncols)
+{
+	for (size_t r = 0; r < b->nrows; r++) {
+		int err = barge_canon_fast_encode_row(scratch, b, ncols, r);
+		if (err)
+			return err;
+		uint64_t lo, hi;
+		barge_canon_fast_hash(scratch, &lo, &hi);
+		barge_digest_add(d, lo, hi);
+	}
+	return 0;
 }
 
 void barge_canon_hash(const struct barge_buf *enc, uint64_t *lo, uint64_t *hi)

@@ -54,4 +54,21 @@ int barge_canon_json(struct barge_buf *out, const char *p, size_t n);
 int barge_canon_digest_batch(struct barge_digest *d, struct barge_buf *scratch,
 			     const struct barge_batch *b, size_t ncols);
 
+/*
+ * The fast-path digest (docs/verify.md, "The in-database digest"): the
+ * same frames with the lengths and 8-byte values big-endian, and MD5 as
+ * the row hash (hi = its first 8 bytes, big-endian), because that is what
+ * PostgreSQL can compute in SQL (int8send, md5). Used to compare a chunk
+ * against a side whose driver digests in the database; recorded digests
+ * (barge run, --against-state) stay canonical (XXH3).
+ */
+int barge_canon_fast_encode_row(struct barge_buf *out,
+				const struct barge_batch *b, size_t ncols,
+				size_t row);
+void barge_canon_fast_hash(const struct barge_buf *enc, uint64_t *lo,
+			   uint64_t *hi);
+int barge_canon_fast_digest_batch(struct barge_digest *d,
+				  struct barge_buf *scratch,
+				  const struct barge_batch *b, size_t ncols);
+
 #endif

@@ -285,3 +285,24 @@ void barge_drv_write_close(const struct barge_ep *ep, struct barge_writer *w)
 	if (w && ep->drv->write_close)
 		ep->drv->write_close(w);
 }
+
+int barge_drv_digest_able(const struct barge_ep *ep, struct barge_conn *c,
+			  const struct barge_table_def *t, size_t ncols,
+			  const size_t *cols, int native)
+{
+	if (!ep->drv->digest_able || !ep->drv->digest_range)
+		return 0;
+	return ep->drv->digest_able(c, t, ncols, cols, native);
+}
+
+int barge_drv_digest_range(const struct barge_ep *ep, struct barge_conn *c,
+			   const struct barge_table_def *t,
+			   const struct barge_chunk *chunk, const char *where,
+			   size_t ncols, const size_t *cols, int native,
+			   int64_t *count, uint64_t *lo, uint64_t *hi)
+{
+	SLOT(ep, digest_range);
+	FAULT("digest_range");
+	return ep->drv->digest_range(c, t, chunk, where, ncols, cols, native,
+				     count, lo, hi);
+}

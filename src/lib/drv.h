@@ -65,6 +65,16 @@ int barge_drv_write_batch(const struct barge_ep *ep, struct barge_writer *w,
 			  const struct barge_batch *b);
 void barge_drv_write_close(const struct barge_ep *ep, struct barge_writer *w);
 
+/* The verify fast path (driver.h): 0 when the driver has no slot. */
+int barge_drv_digest_able(const struct barge_ep *ep, struct barge_conn *c,
+			  const struct barge_table_def *t, size_t ncols,
+			  const size_t *cols, int native);
+int barge_drv_digest_range(const struct barge_ep *ep, struct barge_conn *c,
+			   const struct barge_table_def *t,
+			   const struct barge_chunk *chunk, const char *where,
+			   size_t ncols, const size_t *cols, int native,
+			   int64_t *count, uint64_t *lo, uint64_t *hi);
+
 void barge_names_free(char **names); /* a NULL-terminated name array */
 
 #endif

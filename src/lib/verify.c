@@ -47,6 +47,9 @@ struct vt {
 	int keyed;
 	size_t nkey;
 	size_t *kpos;                 /* batch column of each key column */
+	int fast;                     /* chunk digests in the fast-path form */
+	int sdb, ddb;                 /* ... made in the database on that side */
+	int native;                   /* ... by the same driver on both sides */
 	struct barge_chunk_list chunks;
 	struct barge_verify_table *res;
 	pthread_mutex_t lock;
@@ -91,6 +94,42 @@ static int in_list(char *const *list, size_t n, const char *s)
 		if (strcmp(list[i], s) == 0)
 			return (int)i;
 	return -1;
+}
+
+/*
+ * How chunk digests are made (docs/verify.md, "The in-database digest"):
+ * in the database on each side whose driver can encode every compared
+ * column exactly (or, the same driver on both sides, in its own form for
+ * JSON); a side that cannot streams its rows and hashes them here in the
+ * same fast-path form. Neither side able: canonical digests, streamed.
+ * BARGE_NO_FASTPATH=1 turns it off; =source or =target makes that side
+ * stream (tests compare the database's encoding with barge's that way).
+ */
+static void choose_digest(struct vctx *cx, struct vt *t)
+{
+	const char *off = getenv("BARGE_NO_FASTPATH");
+	int no_s = off && strcmp(off, "source") == 0;
+	int no_d = off && strcmp(off, "target") == 0;
+	if (off && strcmp(off, "1") == 0)
+		return;
+	int native = !no_s && !no_d &&
+		     strcmp(cx->src.drv->name, cx->dst.drv->name) == 0;
+	for (int nat = native; nat >= 0; nat--) {
+		int s = !no_s && barge_drv_digest_able(&cx->src, cx->slead, t->sdef,
+						       t->ncols, t->scols, nat);
+		int d = !no_d && barge_drv_digest_able(&cx->dst, cx->dlead, t->ddef,
+						       t->ncols, t->dcols, nat);
+		/* a native form is only comparable with itself */
+		if (nat && !(s && d))
+			continue;
+		if (s || d) {
+			t->fast = 1;
+			t->sdb = s;
+			t->ddb = d;
+			t->native = nat;
+		}
+		return;
+	}
 }
 
 /* Resolve one table on both sides: columns, key, key positions. */
@@ -208,6 +247,11 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 	}
 	t->res = r;
 	r->equal = 1;
+	choose_digest(cx, t);
+	r->digests = !t->fast ? "streamed"
+		     : t->sdb && t->ddb ? "in-database"
+		     : t->sdb ? "in-database (source), streamed (target)"
+		     : "streamed (source), in-database (target)";
 	if (pthread_mutex_init(&t->lock, NULL) != 0)
 		return barge_error_set(BARGE_ERROR, "cannot create a lock");
 	t->lock_init = 1;
@@ -290,6 +334,9 @@ struct side {
 	const size_t *cols;
 	const int *types;
 	const char *where;
+	int fast;   /* digests in the fast-path form ... */
+	int db;     /* ... made by the driver in the database */
+	int native; /* ... in the driver's own form */
 };
 
 static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
@@ -301,6 +348,9 @@ static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
 	s->cols = target ? t->dcols : t->scols;
 	s->types = target ? t->dtypes : t->stypes;
 	s->where = target ? NULL : t->jt->where;
+	s->fast = t->fast;
+	s->db = target ? t->ddb : t->sdb;
+	s->native = t->native;
 }
 
 /* Count and digest of a range on one side, rows streamed and hashed here. */
@@ -317,6 +367,10 @@ static int side_digest(const struct side *s, size_t ncols,
 	int err;
 
 	barge_digest_init(d);
+	if (s->db)
+		return barge_drv_digest_range(s->ep, s->conn, s->def, ch, s->where,
+					      ncols, s->cols, s->native,
+					      &d->rows, &d->lo, &d->hi);
 	barge_buf_init(&enc, ENC_CAP);
 	if ((err = barge_batch_new(&b, ncols, s->types, BATCH_ROWS)) < 0 ||
 	    (err = barge_drv_read_open(s->ep, &rd, s->conn, &req)) < 0)
@@ -324,7 +378,9 @@ static int side_digest(const struct side *s, size_t ncols,
 	for (;;) {
 		if ((err = barge_drv_read_next(s->ep, rd, b)) < 0 || b->nrows == 0)
 			break;
-		if ((err = barge_canon_digest_batch(d, &enc, b, ncols)) < 0)
+		err = s->fast ? barge_canon_fast_digest_batch(d, &enc, b, ncols)
+			      : barge_canon_digest_batch(d, &enc, b, ncols);
+		if (err < 0)
 			break;
 	}
 out:
@@ -712,6 +768,19 @@ static int compare_keyless(struct vctx *cx, struct vt *t, const struct side *ss,
 	size_t na = 0, nb = 0, noa = 0, nob = 0, i = 0, j = 0;
 	int err;
 
+	/* equal whole-table digests: equal, with no hashes held in memory */
+	struct barge_digest x, y;
+	if ((err = side_digest(ss, t->ncols, NULL, &x)) < 0 ||
+	    (err = side_digest(ds, t->ncols, NULL, &y)) < 0)
+		goto out;
+	if (x.rows == y.rows && x.lo == y.lo && x.hi == y.hi) {
+		pthread_mutex_lock(&t->lock);
+		t->res->source_rows = x.rows;
+		t->res->target_rows = y.rows;
+		t->res->chunks = 1;
+		pthread_mutex_unlock(&t->lock);
+		goto out;
+	}
 	if ((err = side_hashes(ss, t->ncols, &a, &na)) < 0 ||
 	    (err = side_hashes(ds, t->ncols, &b, &nb)) < 0)
 		goto out;
@@ -937,12 +1006,12 @@ static int table_json(struct barge_buf *b, const struct barge_verify_table *r)
 	barge_buf_printf(b, ",\"equal\":%s,\"source_rows\":%lld,\"target_rows\":%lld,"
 			 "\"chunks\":%lld,\"chunks_differing\":%lld,\"missing\":%lld,"
 			 "\"extra\":%lld,\"changed\":%lld,\"listed\":%zu,"
-			 "\"seconds\":%.3f,\"differences\":[",
+			 "\"seconds\":%.3f,\"digests\":\"%s\",\"differences\":[",
 			 r->equal ? "true" : "false", (long long)r->source_rows,
 			 (long long)r->target_rows, (long long)r->chunks,
 			 (long long)r->chunks_differing, (long long)r->missing,
 			 (long long)r->extra, (long long)r->changed, r->ndiffs,
-			 r->seconds);
+			 r->seconds, r->digests ? r->digests : "recorded");
 	for (size_t i = 0; i < r->ndiffs; i++) {
 		if (i)
 			barge_buf_adds(b, ",");
@@ -1112,7 +1181,8 @@ out:
 
 /* ---- Fix ---------------------------------------------------------------------------- */
 
-/* The smallest key above k in binary order: the last value's successor. */
+/* A key above k in binary order with no source key in between other than
+ * k's own extensions: the last value's successor (see text below). */
 static int key_successor(struct barge_key **out, const struct barge_key *k)
 {
 	struct barge_value vals[64];
@@ -1141,7 +1211,11 @@ static int key_successor(struct barge_key **out, const struct barge_key *k)
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	if (last->n)
 		memcpy(buf, last->p, last->n);
-	buf[last->n] = '\0';
+	/* Text cannot hold NUL in PostgreSQL (a literal would end there), so
+	 * text keys end the range at key + 0x01: the keys key + 0x00... that
+	 * range also takes in are re-copied from the source too, which is
+	 * still exact. */
+	buf[last->n] = last->type == BARGE_T_TEXT ? '\x01' : '\0';
 	last->p = buf;
 	last->n++;
 	err = barge_key_new(out, k->n, vals);

@@ -50,6 +50,8 @@ struct barge_verify_table {
 	size_t ndiffs;                   /* listed: at most max_diffs */
 	struct barge_verify_diff *diffs;
 	double seconds;
+	const char *digests;  /* how chunk digests were made (a constant):
+			       * "in-database", "streamed", ... */
 };
 
 struct barge_verify_result {

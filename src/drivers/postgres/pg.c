@@ -334,4 +334,6 @@ const struct barge_driver barge_postgres_driver = {
 	.write_batch = pg_write_batch,
 	.write_close = pg_write_close,
 	.typemap = pg_typemap,
+	.digest_able = pg_digest_able,
+	.digest_range = pg_digest_range,
 };

@@ -121,4 +121,13 @@ int pg_write_open(struct barge_writer **out, struct barge_conn *c,
 int pg_write_batch(struct barge_writer *w, const struct barge_batch *b);
 void pg_write_close(struct barge_writer *w);
 
+/* ---- digest.c: the verify fast path (driver.h) ---- */
+
+int pg_digest_able(struct barge_conn *c, const struct barge_table_def *t,
+		   size_t ncols, const size_t *cols, int native);
+int pg_digest_range(struct barge_conn *c, const struct barge_table_def *t,
+		    const struct barge_chunk *chunk, const char *where,
+		    size_t ncols, const size_t *cols, int native,
+		    int64_t *count, uint64_t *lo, uint64_t *hi);
+
 #endif
