@@ -74,6 +74,8 @@ struct barge_verify_opts {
 	const char *state_path; /* where results are stored (NULL = nowhere) */
 	int against_state;      /* check the target against the digests the
 				 * run in state_path recorded */
+	int in_database;        /* chunk digests made in the databases that
+				 * can (the driver's digest_range slot) */
 };
 
 /*

@@ -78,7 +78,7 @@ for side in target source; do
 	check "t_json ($side streams): JSON is not claimed against C" py d_$side.json "True" # (not in TABLES: see below)
 done
 unset BARGE_NO_FASTPATH
-expect_exit 0 "JSON, PostgreSQL on both sides: in-database, equal" "$BARGE" verify "$DB" "$DB" --tables t_json --chunk-rows 1 --report j.json
+expect_exit 0 "JSON, PostgreSQL on both sides: in-database, equal" "$BARGE" verify "$DB" "$DB" --tables t_json --chunk-rows 1 --report j.json --in-database
 check "JSON native: in-database" py j.json "t['t_json']['digests'] == 'in-database' and t['t_json']['chunks_differing'] == 0"
 BARGE_NO_FASTPATH=target "$BARGE" verify "$DB" "$DB" --tables t_json --report j2.json >/dev/null 2>&1
 check "JSON against C: streamed canonically" py j2.json "t['t_json']['digests'] == 'streamed'"
@@ -91,6 +91,8 @@ pg_sql pgd2 "UPDATE t_float SET b = 0.30000000000000009 WHERE id = 10;
 	UPDATE t_num SET a = 1.51 WHERE id = 4; UPDATE t_text SET c = 'ab' WHERE id = 3;
 	UPDATE t_ts SET b = b + interval '1 microsecond' WHERE id = 8;
 	UPDATE t_bytes SET v = '\\x01' WHERE id = 3; UPDATE t_date SET v = '-infinity' WHERE id = 2;" >/dev/null
-expect_exit 1 "in-database digests see one changed value per table" "$BARGE" verify "$DB" "$(pg_url pgd2)" --tables t_float,t_num,t_text,t_ts,t_bytes,t_date,t_int --report ch.json
+expect_exit 1 "in-database digests see one changed value per table" "$BARGE" verify "$DB" "$(pg_url pgd2)" --tables t_float,t_num,t_text,t_ts,t_bytes,t_date,t_int --report ch.json --in-database
+expect_exit 1 "without --in-database the same verify streams" "$BARGE" verify "$DB" "$(pg_url pgd2)" --tables t_float --report ch2.json
+check "streamed by default" py ch2.json "t['t_float']['digests'] == 'streamed' and t['t_float']['changed'] == 1"
 check "each change found, in the database" py ch.json "all(t[x]['changed'] == 1 and t[x]['chunks_differing'] == 1 and t[x]['digests'] == 'in-database' for x in ['t_float','t_num','t_text','t_ts','t_bytes','t_date']) and t['t_int']['equal']"
 finish
