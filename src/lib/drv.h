@@ -65,6 +65,10 @@ int barge_drv_write_batch(const struct barge_ep *ep, struct barge_writer *w,
 			  const struct barge_batch *b);
 void barge_drv_write_close(const struct barge_ep *ep, struct barge_writer *w);
 
+int barge_drv_keys_exist(const struct barge_ep *ep, struct barge_conn *c,
+			 const char *table, const char *column,
+			 const struct barge_batch *b, size_t col, uint8_t *found);
+
 void barge_names_free(char **names); /* a NULL-terminated name array */
 
 #endif
