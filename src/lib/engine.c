@@ -1190,7 +1190,7 @@ static int ref_missing(const struct tbl *t, const struct barge_batch *b,
 		snprintf(x->rule, sizeof x->rule, "references");
 		snprintf(x->column, sizeof x->column, "%s",
 			 barge_xf_col(t->xf, r->xcol)->name);
-		snprintf(x->message, sizeof x->message, "%s: references %s = %.*s, "
+		snprintf(x->message, sizeof x->message, "column %s: references %s = %.*s, "
 			 "which is not in the target", x->column, r->spec,
 			 (int)tmp->len, tmp->p ? tmp->p : "");
 		return 1;

@@ -58,7 +58,7 @@ check "orders written or rejected" [ $(( $(q new.db "SELECT count(*) FROM orders
 check "some orders rejected (their customer is filtered or rejected)" [ "$orej" -gt 0 ]
 check "every written order joins its client by the new key" [ "$(q new.db "SELECT count(*) FROM orders o LEFT JOIN clients c ON c.id = o.customer_id WHERE c.id IS NULL")" = 0 ]
 check "the key map holds every client" [ "$(q new.db "SELECT count(*) FROM barge_keymap k JOIN clients c ON c.legacy_id = k.legacy_key AND c.id = k.new_key WHERE k.table_name='clients'")" = "$written" ]
-check "the reject names the parent" [ "$(q migrate-state.db "SELECT count(*) FROM rejects WHERE table_name='orders' AND message LIKE '%references customers.id = %, which is not in the target'")" = "$orej" ]
+check "the reject names the parent" [ "$(q migrate-state.db "SELECT count(*) FROM rejects WHERE table_name='orders' AND message LIKE 'column customer_id: references customers.id = %, which is not in the target'")" = "$orej" ]
 check "load order logged" [ "$(q migrate-state.db "SELECT message FROM log WHERE event='order'")" = "load order: customers, orders" ]
 total=$((rejected + orej))
 
