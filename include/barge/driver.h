@@ -249,6 +249,17 @@ struct barge_driver {
 			    const struct barge_chunk *chunk, const char *where,
 			    size_t ncols, const size_t *cols, int native,
 			    int64_t *count, uint64_t *lo, uint64_t *hi);
+
+	/*
+	 * Optional (a plan's `references` rule needs it in the target): for
+	 * each row of `b`, does the value of batch column `col` occur in
+	 * `column` of `table`? found[row] = 1 or 0 (0 for NULL). It runs on
+	 * the connection's open transaction, so it sees the rows committed
+	 * before it and the ones this transaction wrote.
+	 */
+	int (*keys_exist)(struct barge_conn *c, const char *table,
+			  const char *column, const struct barge_batch *b,
+			  size_t col, uint8_t *found);
 };
 
 /* Drivers compiled in, looked up by URL scheme. */

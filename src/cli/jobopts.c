@@ -149,6 +149,8 @@ static void print_summary(const struct barge_job *job,
 {
 	FILE *o = stdout;
 	int64_t tr = 0, tw = 0, tj = 0, tb = 0, tc = 0, td = 0;
+	if (res->notes)
+		fputs(res->notes, o);
 	fprintf(o, "\n%-24s %9s %12s %12s %9s %10s %9s %11s\n", "table", "chunks",
 		"read", "written", "rejected", "bytes", "time", "rows/s");
 	for (size_t i = 0; i < res->ntables; i++) {

@@ -74,6 +74,9 @@ int barge_drv_digest_range(const struct barge_ep *ep, struct barge_conn *c,
 			   const struct barge_chunk *chunk, const char *where,
 			   size_t ncols, const size_t *cols, int native,
 			   int64_t *count, uint64_t *lo, uint64_t *hi);
+int barge_drv_keys_exist(const struct barge_ep *ep, struct barge_conn *c,
+			 const char *table, const char *column,
+			 const struct barge_batch *b, size_t col, uint8_t *found);
 
 void barge_names_free(char **names); /* a NULL-terminated name array */
 

@@ -35,6 +35,17 @@ void barge_job_request_stop(void)
 
 /* ---- Per-table runtime -------------------------------------------------- */
 
+/* A `references: table.column` rule of a mapped column. */
+struct tref {
+	size_t scol;          /* the column in the read batch (source order) */
+	size_t xcol;          /* the target column, for the reject */
+	char *spec;           /* "customers.id", for messages */
+	char *table, *column; /* what to look up in the target */
+	long parent;          /* the parent's index in the job, or -1 */
+};
+
+#define KEYMAP_TABLE "barge_keymap"
+
 struct tbl {
 	const struct barge_job_table *jt;
 	char *target_name;
@@ -53,6 +64,19 @@ struct tbl {
 	size_t *rd_cols;
 	int *rd_types;                /* (+ rowid) */
 	struct barge_xf *xf;          /* the mapping, NULL = copy as read */
+	/* `references` rules: checked per batch in the target, before mapping */
+	size_t nrefs;
+	struct tref *refs;
+	/* key remapping: the key was replaced by an `add:` uuid_v5 of it, so
+	 * each written row also goes to barge_keymap (mapped batch columns) */
+	int keymap;
+	size_t km_legacy, km_new;
+	/* --jobs > 1: the tables (indices in the job, earlier in the load
+	 * order) whose chunks must all be finished before this one's start,
+	 * and how many of this table's units are still open */
+	size_t ngates;
+	size_t *gates;
+	atomic_llong open_units;
 	atomic_llong rej_total, read_total; /* the run's, for the budget */
 	atomic_int over_budget;
 	int how;                      /* enum barge_chunking */
@@ -81,6 +105,11 @@ struct ctx {
 	atomic_int aborted;
 	atomic_int failed_units;
 	char abort_reason[256];
+	char *order_note;       /* "load order: ..." (+ the cycles), for the log */
+	struct barge_buf notes; /* lines for the summary (res->notes) */
+	struct barge_table_def *km_def; /* barge_keymap in the target, or NULL */
+	size_t km_cols[3];
+	int gated;              /* some table waits for its parents */
 };
 
 static void tbl_dispose(struct tbl *t)
@@ -98,6 +127,13 @@ static void tbl_dispose(struct tbl *t)
 	free(t->rd_cols);
 	free(t->rd_types);
 	barge_xf_free(t->xf);
+	for (size_t i = 0; i < t->nrefs; i++) {
+		free(t->refs[i].spec);
+		free(t->refs[i].table);
+		free(t->refs[i].column);
+	}
+	free(t->refs);
+	free(t->gates);
 	free(t->target_name);
 }
 
@@ -319,7 +355,7 @@ static int tbl_resolve(struct ctx *cx, struct tbl *t)
 	if ((err = tbl_mapping(t)) < 0)
 		return err;
 	if (t->xf)
-		return tbl_want_mapped(t);
+		return 0; /* tbl_want_mapped, once references are resolved */
 
 	/* The target table as barge would create it: the copied columns under
 	 * their target names, the key when every key column is copied. */
@@ -374,6 +410,242 @@ static int tbl_bind_target(struct tbl *t)
 	return 0;
 }
 
+/* ---- Load order, references, key remapping (no side effects) ------------- */
+
+/* "customers.id" -> "customers" and "id" (the last dot splits). */
+static int split_ref(const char *spec, char **table, char **column)
+{
+	const char *dot = strrchr(spec, '.');
+	*table = *column = NULL;
+	if (!dot || dot == spec || !dot[1])
+		return barge_error_set(BARGE_EUSAGE, "references '%s' is not "
+				       "table.column", spec);
+	*table = strndup(spec, (size_t)(dot - spec));
+	*column = strdup(dot + 1);
+	if (!*table || !*column)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
+ * Sort the job's tables parents first (barge_fk_order) over the source's
+ * foreign keys and the plan's `references` rules: planning order is claim
+ * order, since the state store claims the lowest unit id first.
+ */
+static int order_tables(struct ctx *cx)
+{
+	size_t n = cx->ntbls, nstr = 0;
+	const struct barge_table_def **defs = calloc(n + 1, sizeof *defs);
+	struct barge_table_def *tmp = calloc(n + 1, sizeof *tmp);
+	struct barge_fk_def **fks = calloc(n + 1, sizeof *fks);
+	char **strs = NULL;
+	size_t *order = calloc(n + 1, sizeof *order);
+	struct tbl *sorted = calloc(n + 1, sizeof *sorted);
+	char *cycles = NULL;
+	struct barge_buf b;
+	int err = 0;
+
+	barge_buf_init(&b, 1u << 20);
+	if (!defs || !tmp || !fks || !order || !sorted)
+		goto nomem;
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += cx->tbls[i].xf ? barge_xf_ncols(cx->tbls[i].xf) : 0;
+	if (!(strs = calloc(total + 1, sizeof *strs)))
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		const struct tbl *t = &cx->tbls[i];
+		size_t nx = t->xf ? barge_xf_ncols(t->xf) : 0, k = 0;
+		tmp[i] = *t->src; /* shallow: only fks is replaced */
+		if (!(fks[i] = calloc(t->src->nfks + nx + 1, sizeof *fks[i])))
+			goto nomem;
+		for (size_t f = 0; f < t->src->nfks; f++)
+			fks[i][k++] = t->src->fks[f];
+		for (size_t j = 0; j < nx; j++) {
+			const char *spec = barge_xf_references(t->xf, j);
+			const char *dot = spec ? strrchr(spec, '.') : NULL;
+			if (!dot)
+				continue;
+			if (!(strs[nstr] = strndup(spec, (size_t)(dot - spec))))
+				goto nomem;
+			fks[i][k].ref_table = strs[nstr++];
+			k++;
+		}
+		tmp[i].fks = fks[i];
+		tmp[i].nfks = k;
+		defs[i] = &tmp[i];
+	}
+	if ((err = barge_fk_order(order, (const struct barge_table_def *const *)defs,
+				  n, &cycles)) < 0)
+		goto out;
+	for (size_t k = 0; k < n; k++)
+		memcpy(&sorted[k], &cx->tbls[order[k]], sizeof sorted[k]);
+	free(cx->tbls);
+	cx->tbls = sorted;
+	sorted = NULL;
+	barge_buf_adds(&b, "load order:");
+	for (size_t k = 0; k < n; k++)
+		barge_buf_printf(&b, "%s %s", k ? "," : "", cx->tbls[k].src->name);
+	if (cycles)
+		barge_buf_printf(&b, "; foreign-key cycle: %s (its tables load in "
+				 "name order, constraints deferred to each commit "
+				 "where the target allows)", cycles);
+	err = barge_buf_detach(&b, &cx->order_note);
+	goto out;
+nomem:
+	err = barge_error_set(BARGE_ENOMEM, "out of memory");
+out:
+	for (size_t i = 0; fks && i < n; i++)
+		free(fks[i]);
+	for (size_t i = 0; strs && i < nstr; i++)
+		free(strs[i]);
+	free(strs);
+	free(fks);
+	free(tmp);
+	free(defs);
+	free(order);
+	free(sorted);
+	free(cycles);
+	barge_buf_dispose(&b);
+	return err;
+}
+
+/* The target column a source column is copied to (not an added uuid), or
+ * -1: in the mapping, or in the plain copy's names. */
+static long copied_to(const struct tbl *t, size_t srccol)
+{
+	unsigned char ns[16];
+	if (t->xf) {
+		for (size_t i = 0; i < barge_xf_ncols(t->xf); i++)
+			if (barge_xf_source(t->xf, i) == (int)srccol &&
+			    !barge_xf_uuid_v5(t->xf, i, ns))
+				return (long)i;
+		return -1;
+	}
+	for (size_t i = 0; i < t->ncols; i++)
+		if (t->src_cols[i] == srccol)
+			return (long)i;
+	return -1;
+}
+
+static const char *target_col_name(const struct tbl *t, long i)
+{
+	return t->xf ? barge_xf_col(t->xf, (size_t)i)->name : t->dst_names[i];
+}
+
+/*
+ * Key remapping: a table whose single key column is copied and also feeds
+ * an `add:` uuid_v5 column has a new key; its rows go to barge_keymap
+ * (legacy -> new) and its children's references are rewritten to it.
+ */
+static void find_keymaps(struct ctx *cx)
+{
+	unsigned char ns[16];
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		struct tbl *t = &cx->tbls[i];
+		if (!t->xf || t->src->nkey != 1)
+			continue;
+		long legacy = copied_to(t, t->src->key[0]);
+		for (size_t j = 0; legacy >= 0 && j < barge_xf_ncols(t->xf); j++)
+			if (barge_xf_uuid_v5(t->xf, j, ns) &&
+			    barge_xf_source(t->xf, j) == (int)t->src->key[0]) {
+				t->keymap = 1;
+				t->km_legacy = (size_t)legacy;
+				t->km_new = j;
+				break;
+			}
+	}
+}
+
+/* Resolve each `references` rule: where to look in the target, which
+ * parent in this job to wait for, and whether the value is remapped. */
+static int resolve_refs(struct ctx *cx)
+{
+	char *ptable = NULL, *pcol = NULL;
+	int err = 0;
+
+	find_keymaps(cx);
+	for (size_t ti = 0; ti < cx->ntbls; ti++) {
+		struct tbl *t = &cx->tbls[ti];
+		size_t nx = t->xf ? barge_xf_ncols(t->xf) : 0;
+		for (size_t j = 0; j < nx; j++) {
+			const char *spec = barge_xf_references(t->xf, j);
+			int sc = barge_xf_source(t->xf, j);
+			if (!spec || sc < 0)
+				continue;
+			if (!cx->dst.drv->keys_exist) {
+				err = barge_error_set(BARGE_EUSAGE, "table '%s': references "
+						      "%s needs lookups in the target, which "
+						      "the %s driver cannot do yet", t->src->name,
+						      spec, cx->dst.drv->name);
+				goto out;
+			}
+			free(ptable);
+			free(pcol);
+			if ((err = split_ref(spec, &ptable, &pcol)) < 0)
+				goto out;
+			struct tref r = {.scol = (size_t)sc, .xcol = j, .parent = -1};
+			for (size_t pi = 0; pi < cx->ntbls; pi++)
+				if (strcmp(cx->tbls[pi].src->name, ptable) == 0)
+					r.parent = (long)pi;
+			const char *look_t = ptable, *look_c = pcol;
+			if (r.parent >= 0) {
+				struct tbl *p = &cx->tbls[r.parent];
+				int pc = barge_table_def_find(p->src, pcol);
+				long tc = pc < 0 ? -1 : copied_to(p, (size_t)pc);
+				if (tc < 0) {
+					err = barge_error_set(BARGE_EUSAGE, "table '%s': references "
+							      "%s, but table '%s' %s column '%s'",
+							      t->src->name, spec, ptable,
+							      pc < 0 ? "has no" : "does not copy",
+							      pcol);
+					goto out;
+				}
+				look_t = p->target_name;
+				look_c = target_col_name(p, tc);
+				if (p->keymap && (size_t)pc == p->src->key[0]) {
+					unsigned char ns[16];
+					char why[300];
+					barge_xf_uuid_v5(p->xf, p->km_new, ns);
+					snprintf(why, sizeof why, "%s.%s through %s", p->target_name,
+						 barge_xf_col(p->xf, p->km_new)->name,
+						 KEYMAP_TABLE);
+					if ((err = barge_xf_remap(t->xf, j, ns, why)) < 0)
+						goto out;
+				}
+				if ((size_t)r.parent < ti) {
+					size_t *g = realloc(t->gates, (t->ngates + 1) * sizeof *g);
+					if (!g) {
+						err = barge_error_set(BARGE_ENOMEM, "out of memory");
+						goto out;
+					}
+					t->gates = g;
+					t->gates[t->ngates++] = (size_t)r.parent;
+					cx->gated = 1;
+				}
+			}
+			struct tref *nr = realloc(t->refs, (t->nrefs + 1) * sizeof *nr);
+			if (!nr) {
+				err = barge_error_set(BARGE_ENOMEM, "out of memory");
+				goto out;
+			}
+			t->refs = nr;
+			r.spec = strdup(spec);
+			r.table = strdup(look_t);
+			r.column = strdup(look_c);
+			t->refs[t->nrefs++] = r;
+			if (!r.spec || !r.table || !r.column) {
+				err = barge_error_set(BARGE_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+	}
+out:
+	free(ptable);
+	free(pcol);
+	return err;
+}
+
 /* ---- Validation (no side effects) --------------------------------------- */
 
 static int list_has(char **names, const char *s)
@@ -381,6 +653,22 @@ static int list_has(char **names, const char *s)
 	for (size_t i = 0; names && names[i]; i++)
 		if (strcmp(names[i], s) == 0)
 			return 1;
+	return 0;
+}
+
+/* A reference to a table outside the job must be in the target already. */
+static int refs_outside(struct ctx *cx, char **target_tables)
+{
+	for (size_t i = 0; i < cx->ntbls; i++)
+		for (size_t k = 0; k < cx->tbls[i].nrefs; k++) {
+			const struct tref *r = &cx->tbls[i].refs[k];
+			if (r->parent < 0 && !list_has(target_tables, r->table))
+				return barge_error_set(BARGE_EUSAGE, "table '%s': references "
+						       "%s, but table '%s' is neither in "
+						       "this job nor in the target",
+						       cx->tbls[i].src->name, r->spec,
+						       r->table);
+		}
 	return 0;
 }
 
@@ -456,6 +744,11 @@ static int validate(struct ctx *cx, struct barge_job_table **owned_tables,
 		if ((err = tbl_resolve(cx, t)) < 0)
 			return err;
 	}
+	if ((err = order_tables(cx)) < 0 || (err = resolve_refs(cx)) < 0)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		if (cx->tbls[i].xf && (err = tbl_want_mapped(&cx->tbls[i])) < 0)
+			return err;
 
 	/* The target, if it is there already. Opened for writing (but never
 	 * created) so that a transaction left by a killed run is rolled back
@@ -464,7 +757,7 @@ static int validate(struct ctx *cx, struct barge_job_table **owned_tables,
 	err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE);
 	if (err == BARGE_ENOTFOUND) {
 		barge_error_clear();
-		return 0;
+		return refs_outside(cx, NULL);
 	}
 	if (err < 0)
 		return err;
@@ -479,6 +772,7 @@ static int validate(struct ctx *cx, struct barge_job_table **owned_tables,
 		    (err = tbl_bind_target(t)) < 0)
 			goto out;
 	}
+	err = refs_outside(cx, names);
 out:
 	barge_names_free(names);
 	barge_drv_close(&cx->dst, tc);
@@ -644,6 +938,8 @@ struct worker {
 	size_t nbatches;
 	struct barge_batch *mapped;   /* the transform stage's output batch */
 	struct barge_xf_run *xrun;    /* its scratch */
+	uint8_t *found;               /* references: nrefs x batch_rows */
+	struct barge_batch *kmb;      /* barge_keymap rows of a batch */
 	pthread_t thread;
 	int err;
 };
@@ -658,6 +954,10 @@ static void worker_free_batches(struct worker *w)
 	w->batches_for = NULL;
 	barge_batch_free(w->mapped);
 	w->mapped = NULL;
+	free(w->found);
+	w->found = NULL;
+	barge_batch_free(w->kmb);
+	w->kmb = NULL;
 }
 
 static int worker_batches(struct worker *w, struct tbl *t)
@@ -684,6 +984,16 @@ static int worker_batches(struct worker *w, struct tbl *t)
 		int err = barge_batch_new(&w->mapped, t->ncols + (t->with_rowid ? 1 : 0),
 					  t->types, (size_t)t->jt->settings.batch_rows);
 		if (err < 0 || (!w->xrun && (err = barge_xf_run_new(&w->xrun)) < 0))
+			return err;
+	}
+	if (t->nrefs && !(w->found = calloc(t->nrefs * (size_t)t->jt->settings.batch_rows,
+					    1)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	if (t->keymap) {
+		int kt[3] = {BARGE_T_TEXT, BARGE_T_TEXT, BARGE_T_TEXT};
+		int err = barge_batch_new(&w->kmb, 3, kt,
+					  (size_t)t->jt->settings.batch_rows);
+		if (err < 0)
 			return err;
 	}
 	w->batches_for = t;
@@ -861,21 +1171,98 @@ struct chunk_result {
 	struct rejects rej;
 };
 
-/* The transform stage of one batch: map each row into w->mapped, keep the
- * rejected ones. */
+/* Row `row` fails a `references` rule: fill the reject and return 1. */
+static int ref_missing(const struct tbl *t, const struct barge_batch *b,
+		       size_t row, const uint8_t *found, struct barge_buf *tmp,
+		       struct barge_xf_reject *x)
+{
+	for (size_t k = 0; k < t->nrefs; k++) {
+		const struct tref *r = &t->refs[k];
+		struct barge_value v;
+		barge_batch_get(b, r->scol, row, &v);
+		if (v.null || found[k * b->nrows + row])
+			continue;
+		barge_buf_clear(tmp);
+		if (barge_value_text(tmp, &v) < 0 || tmp->len > 100) {
+			barge_buf_clear(tmp);
+			barge_buf_adds(tmp, "(a long value)");
+		}
+		snprintf(x->rule, sizeof x->rule, "references");
+		snprintf(x->column, sizeof x->column, "%s",
+			 barge_xf_col(t->xf, r->xcol)->name);
+		snprintf(x->message, sizeof x->message, "column %s: references %s = %.*s, "
+			 "which is not in the target", x->column, r->spec,
+			 (int)tmp->len, tmp->p ? tmp->p : "");
+		return 1;
+	}
+	return 0;
+}
+
+/* The key map rows of the mapped batch: (table, legacy key, new key) as
+ * text, written in the chunk's transaction. */
+static int keymap_batch(struct worker *w, const struct tbl *t, struct barge_buf *a,
+			struct barge_buf *n)
+{
+	struct barge_batch *k = w->kmb;
+	int err = 0;
+	barge_batch_reset(k);
+	for (size_t row = 0; row < w->mapped->nrows && err == 0; row++) {
+		struct barge_value lv, nv;
+		barge_batch_get(w->mapped, t->km_legacy, row, &lv);
+		barge_batch_get(w->mapped, t->km_new, row, &nv);
+		barge_buf_clear(a);
+		barge_buf_clear(n);
+		if (lv.null || nv.null)
+			continue;
+		if ((err = barge_value_text(a, &lv)) < 0 ||
+		    (err = barge_value_text(n, &nv)) < 0)
+			break;
+		if ((err = barge_batch_put_bytes(k, 0, t->target_name,
+						 strlen(t->target_name))) < 0 ||
+		    (err = barge_batch_put_bytes(k, 1, a->p ? a->p : "", a->len)) < 0 ||
+		    (err = barge_batch_put_bytes(k, 2, n->p ? n->p : "", n->len)) < 0) {
+			barge_batch_abandon_row(k);
+			break;
+		}
+		barge_batch_end_row(k);
+	}
+	return err;
+}
+
+/*
+ * The transform stage of one batch: look the references up in the target
+ * (inside the chunk's transaction: the parents' committed chunks are
+ * visible), then map each row into w->mapped, keeping the rejected ones.
+ * A dry run has written no parent, so it does not check references.
+ */
 static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *b,
 		     struct rejects *rs)
 {
+	struct ctx *cx = w->cx;
 	struct barge_xf_reject x;
+	struct barge_buf tmp;
+	int check = t->nrefs && !cx->job->dry_run, rc = 0;
+
+	barge_buf_init(&tmp, 1u << 20);
 	barge_batch_reset(w->mapped);
+	for (size_t k = 0; check && k < t->nrefs; k++)
+		if ((rc = barge_drv_keys_exist(&cx->dst, w->tconn, t->refs[k].table,
+					       t->refs[k].column, b, t->refs[k].scol,
+					       w->found + k * b->nrows)) < 0)
+			goto out;
 	for (size_t row = 0; row < b->nrows; row++) {
-		int rc = barge_xf_row(w->xrun, t->xf, b, row, w->mapped, &x);
-		if (rc < 0)
-			return rc;
+		memset(&x, 0, sizeof x);
+		if (check && ref_missing(t, b, row, w->found, &tmp, &x))
+			rc = 1;
+		else if ((rc = barge_xf_row(w->xrun, t->xf, b, row, w->mapped, &x)) < 0)
+			goto out;
 		if (rc == 1 && (rc = rejects_add(rs, t, b, row, &x)) < 0)
-			return rc;
+			goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	barge_buf_dispose(&tmp);
+	return rc;
 }
 
 static char *inflight_key(char *buf, size_t n, int64_t unit)
@@ -952,6 +1339,12 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		.with_rowid = t->with_rowid,
 		.mode = mode,
 	};
+	struct barge_write_req kreq = {
+		.table = cx->km_def,
+		.ncols = 3,
+		.cols = cx->km_cols,
+		.mode = BARGE_MODE_UPSERT,
+	};
 	if ((err = barge_drv_write_open(dst, &wr, w->tconn, &wreq)) < 0)
 		goto out;
 	for (;;) {
@@ -964,8 +1357,28 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 			err = map_batch(w, t, b, &res->rej);
 			wb = w->mapped;
 		}
+		/* a keymap table's writer is closed after each batch, so that
+		 * the key map's own writer is never open beside it (one COPY at
+		 * a time on a connection) */
+		if (err == 0 && wb->nrows && !wr)
+			err = barge_drv_write_open(dst, &wr, w->tconn, &wreq);
 		if (err == 0 && wb->nrows)
 			err = barge_drv_write_batch(dst, wr, wb);
+		if (err == 0 && t->keymap && wb->nrows) {
+			struct barge_writer *kw = NULL;
+			struct barge_buf a, n;
+			barge_drv_write_close(dst, wr);
+			wr = NULL;
+			barge_buf_init(&a, 1u << 20);
+			barge_buf_init(&n, 1u << 20);
+			if ((err = keymap_batch(w, t, &a, &n)) == 0 &&
+			    (err = barge_drv_write_open(dst, &kw, w->tconn, &kreq)) == 0 &&
+			    w->kmb->nrows)
+				err = barge_drv_write_batch(dst, kw, w->kmb);
+			barge_drv_write_close(dst, kw);
+			barge_buf_dispose(&a);
+			barge_buf_dispose(&n);
+		}
 		res->rows_written += (int64_t)wb->nrows;
 		barge_queue_push(pool, b);
 		if (err < 0)
@@ -1233,15 +1646,58 @@ static void worker_close(struct worker *w)
 	w->xrun = NULL;
 }
 
+/*
+ * With --jobs > 1, a table with a `references` rule starts only when its
+ * parents' chunks are all finished (else the lookups would miss rows still
+ * in flight). Writes the tables that may be claimed now as a comma list
+ * into `b` and returns how many tables are still waiting.
+ */
+static size_t claimable(struct ctx *cx, struct barge_buf *b)
+{
+	size_t waiting = 0;
+	barge_buf_clear(b);
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		struct tbl *t = &cx->tbls[i];
+		int ready = 1;
+		for (size_t g = 0; g < t->ngates; g++)
+			if (atomic_load(&cx->tbls[t->gates[g]].open_units) > 0)
+				ready = 0;
+		if (!ready) {
+			if (atomic_load(&t->open_units) > 0)
+				waiting++;
+			continue;
+		}
+		if (b->len)
+			barge_buf_adds(b, ",");
+		barge_buf_adds(b, t->src->name);
+	}
+	return waiting;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct ctx *cx = w->cx;
+	struct barge_buf allowed;
 	int err = 0;
 
+	barge_buf_init(&allowed, 1u << 20);
 	while (!atomic_load(&stop_requested) && !atomic_load(&cx->aborted)) {
 		struct barge_unit *u = NULL;
-		err = barge_state_claim(cx->st, cx->run, NULL, &u);
+		size_t waiting = cx->gated ? claimable(cx, &allowed) : 0;
+		if (waiting && !allowed.len) {
+			barge_sleep(0.01);
+			continue;
+		}
+		err = barge_state_claim(cx->st, cx->run,
+					waiting ? allowed.p : NULL, &u);
+		if (err == BARGE_ENOTFOUND && waiting) {
+			/* the parents' last chunks are running elsewhere */
+			barge_error_clear();
+			err = 0;
+			barge_sleep(0.01);
+			continue;
+		}
 		if (err == BARGE_ENOTFOUND) {
 			err = 0;
 			break;
@@ -1249,10 +1705,14 @@ static void *worker_main(void *arg)
 		if (err < 0)
 			break;
 		err = process_unit(w, u, 0);
+		struct tbl *t = tbl_find(cx, u->table);
+		if (t)
+			atomic_fetch_sub(&t->open_units, 1);
 		barge_unit_free(u);
 		if (err < 0)
 			break;
 	}
+	barge_buf_dispose(&allowed);
 	if (err < 0) {
 		char msg[1024];
 		snprintf(msg, sizeof msg, "worker %d: %s", w->id, barge_error_last());
@@ -1339,6 +1799,51 @@ static void *progress_main(void *arg)
 
 /* ---- The job -------------------------------------------------------------- */
 
+/* barge_keymap(table_name, legacy_key, new_key), keyed by the first two:
+ * created when a table of the job has a new key, then bound. */
+static int prepare_keymap(struct ctx *cx, struct barge_conn *tc)
+{
+	static const char *const names[3] = {"table_name", "legacy_key", "new_key"};
+	struct barge_column_def cols[3];
+	size_t key[2] = {0, 1};
+	int need = 0, err;
+
+	for (size_t i = 0; i < cx->ntbls; i++)
+		need |= cx->tbls[i].keymap;
+	if (!need)
+		return 0;
+	err = barge_drv_describe(&cx->dst, tc, KEYMAP_TABLE, &cx->km_def);
+	if (err == BARGE_ENOTFOUND) {
+		barge_error_clear();
+		memset(cols, 0, sizeof cols);
+		for (int c = 0; c < 3; c++) {
+			cols[c].name = (char *)names[c];
+			cols[c].type = BARGE_T_TEXT;
+			cols[c].notnull = 1;
+			cols[c].key_pos = c < 2 ? c + 1 : 0;
+			cols[c].scale = -1;
+		}
+		struct barge_table_def d = {.name = (char *)KEYMAP_TABLE, .ncols = 3,
+					    .cols = cols, .nkey = 2, .key = key,
+					    .rows = -1};
+		if ((err = barge_drv_create_table(&cx->dst, tc, &d)) < 0 ||
+		    (err = barge_drv_describe(&cx->dst, tc, KEYMAP_TABLE, &cx->km_def)) < 0)
+			return err;
+		barge_state_log(cx->st, cx->run, 0, "create",
+				"created target table " KEYMAP_TABLE);
+	} else if (err < 0) {
+		return err;
+	}
+	for (int c = 0; c < 3; c++) {
+		int k = barge_table_def_find(cx->km_def, names[c]);
+		if (k < 0)
+			return barge_error_set(BARGE_EUSAGE, "the target's %s has no "
+					       "column %s", KEYMAP_TABLE, names[c]);
+		cx->km_cols[c] = (size_t)k;
+	}
+	return 0;
+}
+
 static int prepare_target(struct ctx *cx)
 {
 	struct barge_conn *tc = NULL;
@@ -1346,6 +1851,8 @@ static int prepare_target(struct ctx *cx)
 
 	if ((err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE | BARGE_OPEN_CREATE)) < 0)
 		return err;
+	if ((err = prepare_keymap(cx, tc)) < 0)
+		goto out;
 	for (size_t i = 0; i < cx->ntbls; i++) {
 		struct tbl *t = &cx->tbls[i];
 		if (!t->exists) {
@@ -1411,6 +1918,24 @@ static int plan_tables(struct ctx *cx)
 		if (err < 0)
 			return err;
 	}
+	return 0;
+}
+
+/* Each table's units not finished yet (pending after a resume's reset). */
+static int count_open(struct ctx *cx)
+{
+	struct barge_table_progress *p = NULL;
+	size_t n = 0;
+	int err = barge_state_progress(cx->st, cx->run, &p, &n);
+	if (err < 0)
+		return err;
+	for (size_t j = 0; j < n; j++) {
+		struct tbl *t = tbl_find(cx, p[j].table);
+		if (t)
+			atomic_store(&t->open_units, p[j].chunks - p[j].chunks_done -
+							     p[j].chunks_failed);
+	}
+	barge_table_progress_free(p, n);
 	return 0;
 }
 
@@ -1636,6 +2161,56 @@ out:
 	return err;
 }
 
+/* A dry run's rejects by rule, with the first few messages. */
+#define DRY_SHOWN 3
+struct dry_rule {
+	char rule[64];
+	int64_t n;
+	char shown[DRY_SHOWN][700];
+};
+
+/* Count a batch's rejects into `c` (at most 16 rules) and forget them. */
+static void dry_rejects(struct rejects *rs, int64_t *seen, struct dry_rule *c,
+			size_t *nc)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct barge_reject *x = &rs->v[i];
+		size_t k;
+		for (k = 0; k < *nc; k++)
+			if (!strcmp(c[k].rule, x->rule))
+				break;
+		if (k == *nc && *nc < 16) {
+			memset(&c[k], 0, sizeof c[k]);
+			snprintf(c[k].rule, sizeof c[k].rule, "%s", x->rule);
+			(*nc)++;
+		}
+		if (k < *nc) {
+			if (c[k].n < DRY_SHOWN)
+				snprintf(c[k].shown[c[k].n], sizeof c[k].shown[0],
+					 "%s %s", x->key ? x->key : "", x->message);
+			c[k].n++;
+		}
+		(*seen)++;
+	}
+	rejects_dispose(rs);
+}
+
+static void dry_summary(struct ctx *cx, const struct tbl *t, int64_t read,
+			int64_t seen, const struct dry_rule *c, size_t nc)
+{
+	struct barge_buf *b = &cx->notes;
+	barge_buf_printf(b, "  sample: %lld rows read, %lld would be rejected\n",
+			 (long long)read, (long long)seen);
+	for (size_t k = 0; k < nc; k++) {
+		barge_buf_printf(b, "    %-12s %lld\n", c[k].rule, (long long)c[k].n);
+		for (int64_t i = 0; i < c[k].n && i < DRY_SHOWN; i++)
+			barge_buf_printf(b, "      %s\n", c[k].shown[i]);
+	}
+	if (t->nrefs)
+		barge_buf_adds(b, "  references are not checked in a dry run (no "
+			       "parent row is written)\n");
+}
+
 /* The dry run: plan in memory, read and check every chunk, write nothing. */
 static int dry_run(struct ctx *cx, struct barge_job_result *res)
 {
@@ -1655,6 +2230,17 @@ static int dry_run(struct ctx *cx, struct barge_job_result *res)
 		double t0 = barge_monotonic();
 		r->table = strdup(t->target_name);
 		r->created = !t->exists;
+		struct rejects rej;
+		struct dry_rule counts[16];
+		size_t nrule = 0;
+		int64_t seen = 0;
+		memset(&rej, 0, sizeof rej);
+		if (t->xf) {
+			barge_buf_printf(&cx->notes, "\n%s -> %s:\n", t->src->name,
+					 t->target_name);
+			if ((err = barge_xf_describe(t->xf, t->src, &cx->notes)) < 0)
+				break;
+		}
 		if ((err = barge_chunk_plan(&l, &cx->src, cx->leader, t->src, t->how,
 					    t->jt->settings.chunk_rows)) < 0)
 			break;
@@ -1682,13 +2268,19 @@ static int dry_run(struct ctx *cx, struct barge_job_result *res)
 				barge_queue_push(rd.pool, w.batches[b]);
 			pthread_create(&th, NULL, reader_main, &rd);
 			void *item;
-			while (barge_queue_pop(rd.full, &item) == 0)
+			while (barge_queue_pop(rd.full, &item) == 0) {
+				if (t->xf && err == 0 &&
+				    (err = map_batch(&w, t, item, &rej)) == 0)
+					dry_rejects(&rej, &seen, counts, &nrule);
 				barge_queue_push(rd.pool, item);
+			}
 			barge_queue_close(rd.pool);
 			pthread_join(th, NULL);
 			barge_queue_free(rd.pool);
 			barge_queue_free(rd.full);
 			chunk_dispose(&ch);
+			if (err < 0)
+				break;
 			r->rows_read += rd.rows;
 			r->bytes += rd.bytes;
 			if (rd.err < 0) {
@@ -1702,9 +2294,14 @@ static int dry_run(struct ctx *cx, struct barge_job_result *res)
 				break;
 		}
 		r->seconds = barge_monotonic() - t0;
+		r->rows_rejected = seen;
 		barge_chunk_list_dispose(&l);
+		if (t->xf)
+			dry_summary(cx, t, r->rows_read, seen, counts, nrule);
+		rejects_dispose(&rej);
 	}
 	worker_free_batches(&w);
+	barge_xf_run_free(w.xrun);
 	res->status = "dry-run";
 	return err;
 }
@@ -1724,9 +2321,12 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 	cx.job = job;
 	pthread_mutex_init(&cx.lock, NULL);
 	pthread_mutex_init(&cx.write_turn, NULL);
+	barge_buf_init(&cx.notes, 16u << 20);
 
 	if ((err = validate(&cx, &owned, &nowned)) < 0)
 		goto out;
+	if (cx.ntbls > 1 && cx.order_note)
+		barge_buf_printf(&cx.notes, "%s\n", cx.order_note);
 	if ((err = barge_drv_snapshot_begin(&cx.src, cx.leader, &cx.token)) < 0)
 		goto out;
 	if (job->dry_run) {
@@ -1788,6 +2388,8 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 		goto out;
 	barge_state_log(cx.st, cx.run, 0, res->resumed ? "resume" : "start",
 			job->command ? job->command : "");
+	if (cx.order_note)
+		barge_state_log(cx.st, cx.run, 0, "order", cx.order_note);
 	if ((err = prepare_target(&cx)) < 0)
 		goto out;
 	if ((err = budget_load(&cx)) < 0)
@@ -1830,7 +2432,7 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 		if (err < 0)
 			goto out;
 	} else {
-		if ((err = plan_tables(&cx)) < 0)
+		if ((err = plan_tables(&cx)) < 0 || (err = count_open(&cx)) < 0)
 			goto out;
 		if (job->progress)
 			estimate_rows(&cx);
@@ -1867,6 +2469,11 @@ out:
 		barge_error_set(err, "%s", msg);
 	}
 	res->seconds = barge_monotonic() - t0;
+	if (err == 0 && cx.notes.len)
+		barge_buf_detach(&cx.notes, &res->notes);
+	barge_buf_dispose(&cx.notes);
+	free(cx.order_note);
+	barge_table_def_free(cx.km_def);
 	if (cx.leader && cx.token)
 		barge_drv_snapshot_end(&cx.src, cx.leader);
 	free(cx.token);
@@ -1894,6 +2501,7 @@ void barge_job_result_dispose(struct barge_job_result *r)
 	}
 	free(r->tables);
 	free(r->message);
+	free(r->notes);
 	memset(r, 0, sizeof *r);
 }
 

@@ -83,6 +83,8 @@ struct barge_job_result {
 	struct barge_job_table_result *tables;
 	double seconds;
 	char *message;       /* a one-line note (e.g. "nothing to do"), or NULL */
+	char *notes;         /* lines for the summary (load order, a dry run's
+			      * mapping and sample rejects), or NULL */
 };
 void barge_job_result_dispose(struct barge_job_result *r);
 

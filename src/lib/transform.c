@@ -54,6 +54,10 @@ struct xcol {
 	struct rule *rules;
 	int required;
 	char *references;    /* "table.column" or NULL */
+	/* remapped through a parent's new key: the value (cast to pre_type)
+	 * becomes uuid_v5 of its text form in remap_ns (barge_xf_remap) */
+	int remap, pre_type, pre_prec, pre_scale;
+	unsigned char remap_ns[16];
 	char *desc;          /* transforms and rules, for --dry-run */
 };
 
@@ -134,6 +138,41 @@ int barge_xf_source(const struct barge_xf *xf, size_t i)
 const char *barge_xf_references(const struct barge_xf *xf, size_t i)
 {
 	return xf->cols[i].references;
+}
+
+static void desc(struct xcol *c, const char *fmt, const char *arg);
+
+int barge_xf_uuid_v5(const struct barge_xf *xf, size_t i, unsigned char ns[16])
+{
+	if (xf->cols[i].kind != K_UUID5)
+		return 0;
+	memcpy(ns, xf->cols[i].ns, 16);
+	return 1;
+}
+
+int barge_xf_remap(struct barge_xf *xf, size_t i, const unsigned char ns[16],
+		   const char *why)
+{
+	struct xcol *c = &xf->cols[i];
+	if (c->kind == K_CONST || c->kind == K_UUID5)
+		return barge_error_set(BARGE_EUSAGE, "table '%s': column '%s' cannot "
+				       "be remapped", xf->table, c->def.name);
+	c->remap = 1;
+	memcpy(c->remap_ns, ns, 16);
+	c->pre_type = c->def.type;
+	c->pre_prec = c->def.precision;
+	c->pre_scale = c->def.scale;
+	c->def.type = BARGE_T_UUID;
+	c->def.precision = 0;
+	c->def.scale = -1;
+	free(c->def.engine_type);
+	c->def.engine_type = NULL;
+	if (c->kind == K_COPY) {
+		c->kind = K_MAPPED;
+		c->in_type = c->pre_type;
+	}
+	desc(c, "remapped to %s", why);
+	return 0;
 }
 
 /* ---- YAML of the options ----------------------------------------------------- */
@@ -1183,8 +1222,12 @@ static int map_col(struct barge_xf_run *r, const struct xcol *c,
 			cur = -1;
 	}
 	barge_buf_clear(&r->cast);
-	err = barge_cast_text(&fin, &r->cast, tp, tn, c->def.type, c->def.precision,
-			      c->def.scale, &why);
+	if (c->remap)
+		err = barge_cast_text(&fin, &r->cast, tp, tn, c->pre_type, c->pre_prec,
+				      c->pre_scale, &why);
+	else
+		err = barge_cast_text(&fin, &r->cast, tp, tn, c->def.type,
+				      c->def.precision, c->def.scale, &why);
 	if (err == BARGE_EDATA) {
 		shown(show, sizeof show, tp, tn);
 		if (why && !strcmp(why, "not valid UTF-8"))
@@ -1193,7 +1236,7 @@ static int map_col(struct barge_xf_run *r, const struct xcol *c,
 		if (why && !strncmp(why, "longer", 6))
 			return reject(rej, c, "max_length", "%s is %s", show, why);
 		return reject(rej, c, "type", "%s is %s (%s)", show, why ? why : "invalid",
-			      barge_type_name(c->def.type));
+			      barge_type_name(c->remap ? c->pre_type : c->def.type));
 	}
 	if (err < 0)
 		return err;
@@ -1202,6 +1245,19 @@ rules:
 		goto null;
 	if ((err = check_rules(r, c, &fin, rej)) != 0)
 		return err;
+	if (c->remap && !fin.null) {
+		/* the parent's new key: the same uuid_v5 its `add:` column made
+		 * (and its barge_keymap holds) from the same text form */
+		unsigned char u[16];
+		barge_buf_clear(&r->b);
+		if ((err = barge_value_text(&r->b, &fin)) < 0) {
+			if (err != BARGE_EDATA)
+				return err;
+			return reject(rej, c, "references", "the value has no text form");
+		}
+		barge_uuid_v5(u, c->remap_ns, r->b.p ? r->b.p : "", r->b.len);
+		return barge_batch_put_bytes(out, j, u, 16);
+	}
 	return barge_batch_put_value(out, j, &fin);
 null:
 	if (c->required)

@@ -61,6 +61,16 @@ const struct barge_column_def *barge_xf_col(const struct barge_xf *xf, size_t i)
 int barge_xf_source(const struct barge_xf *xf, size_t i);
 /* `references: table.column` of target column i, or NULL. */
 const char *barge_xf_references(const struct barge_xf *xf, size_t i);
+/* Is target column i an added uuid_v5 column? Then 1 with its namespace. */
+int barge_xf_uuid_v5(const struct barge_xf *xf, size_t i, unsigned char ns[16]);
+/*
+ * Key remapping of a foreign key (docs/mapping.md): column i's value, after
+ * its steps, cast and rules, becomes the uuid_v5 of its text form in `ns`
+ * (the parent's new key), and the column's type uuid. `why` names the
+ * parent for --dry-run ("clients.id"). Call before the mapping is shared.
+ */
+int barge_xf_remap(struct barge_xf *xf, size_t i, const unsigned char ns[16],
+		   const char *why);
 /* Print the mapping, one line per target column, for --dry-run. */
 int barge_xf_describe(const struct barge_xf *xf,
 		      const struct barge_table_def *src, struct barge_buf *out);

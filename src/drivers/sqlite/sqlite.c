@@ -294,7 +294,11 @@ static void sqlite_close(struct barge_conn *c)
 
 static int sqlite_begin(struct barge_conn *c)
 {
-	return sq_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	/* Foreign keys checked at COMMIT, not per row: tables in a cycle load
+	 * one after the other (a no-op unless the handle enforces them). It is
+	 * reset at each COMMIT, so it is set in every transaction. */
+	int err = sq_exec(c->db, "BEGIN IMMEDIATE", NULL);
+	return err ? err : sq_exec(c->db, "PRAGMA defer_foreign_keys = ON", NULL);
 }
 
 static int sqlite_commit(struct barge_conn *c)
@@ -385,4 +389,5 @@ const struct barge_driver barge_sqlite_driver = {
 	.write_close = sq_write_close,
 	.audit = locked_audit,
 	.typemap = sq_typemap,
+	.keys_exist = sq_keys_exist,
 };

@@ -343,3 +343,51 @@ int sq_truncate(struct barge_conn *c, const struct barge_table_def *t)
 {
 	return run_delete(c, t, NULL);
 }
+
+/*
+ * `references` checks: one prepared "SELECT 1 ... WHERE c = ? LIMIT 1" per
+ * batch, stepped per row on the writer's connection (inside the chunk's
+ * transaction). With an index on the column (a parent's primary key) each
+ * probe is a b-tree lookup. The value is bound as it is: SQLite applies the
+ * column's affinity to the comparison, so text '42' finds integer 42.
+ */
+int sq_keys_exist(struct barge_conn *c, const char *table, const char *column,
+		  const struct barge_batch *b, size_t col, uint8_t *found)
+{
+	struct barge_buf sql;
+	sqlite3_stmt *st = NULL;
+	int err = 0, rc;
+
+	barge_buf_init(&sql, 1u << 16);
+	barge_buf_adds(&sql, "SELECT 1 FROM ");
+	sq_quote(&sql, table);
+	barge_buf_adds(&sql, " WHERE ");
+	sq_quote(&sql, column);
+	barge_buf_adds(&sql, " = ? LIMIT 1");
+	if ((err = sql.err) || (err = sq_prepare(c->db, sql.p, &st, table)))
+		goto out;
+	for (size_t row = 0; row < b->nrows; row++) {
+		struct barge_value v;
+		const char *why = NULL;
+		found[row] = 0;
+		barge_batch_get(b, col, row, &v);
+		if (v.null)
+			continue;
+		if (sq_bind_value(st, 1, &v, SQ_AFF_BLOB, 0, &why) != SQLITE_OK) {
+			err = sq_fail(c->db, SQLITE_ERROR, table, "looking up a reference");
+			goto out;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			found[row] = 1;
+		else if (rc != SQLITE_DONE) {
+			err = sq_fail(c->db, rc, table, "looking up a reference");
+			goto out;
+		}
+		sqlite3_reset(st);
+	}
+out:
+	sqlite3_finalize(st);
+	barge_buf_dispose(&sql);
+	return err;
+}
