@@ -7,6 +7,7 @@
 #include "chunker.h"
 #include "drv.h"
 #include "state.h"
+#include "transform.h"
 #include "util.h"
 
 #include <math.h>
@@ -44,6 +45,14 @@ struct vt {
 	size_t ncols;
 	size_t *scols, *dcols;
 	int *stypes, *dtypes;
+	/* The plan's mapping (docs/verify.md, "Through the mapping"), NULL =
+	 * compared as read. With it the source is read whole (rd_*), each
+	 * batch is mapped like `barge run` maps it and the mapped batch (the
+	 * target's columns, stypes) is compared; scols is then unused. */
+	struct barge_xf *xf;
+	size_t rd_ncols;
+	size_t *rd_cols;
+	int *rd_types;
 	int keyed;
 	size_t nkey;
 	size_t *kpos;                 /* batch column of each key column */
@@ -83,6 +92,9 @@ static void vt_dispose(struct vt *t)
 	free(t->stypes);
 	free(t->dtypes);
 	free(t->kpos);
+	barge_xf_free(t->xf);
+	free(t->rd_cols);
+	free(t->rd_types);
 	barge_chunk_list_dispose(&t->chunks);
 	if (t->lock_init)
 		pthread_mutex_destroy(&t->lock);
@@ -94,6 +106,122 @@ static int in_list(char *const *list, size_t n, const char *s)
 		if (strcmp(list[i], s) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* The name a compared column is reported by: the source's, or with a
+ * mapping the target's (a mapped value may come from no one source
+ * column, and the target's key is what a fix would look up). */
+static const char *vt_colname(const struct vt *t, size_t c)
+{
+	return t->xf ? t->ddef->cols[t->dcols[c]].name
+		     : t->sdef->cols[t->scols[c]].name;
+}
+
+/*
+ * The plan's mapping of a table, when it asks for more than renames and
+ * skips (barge_xf_needed): compile it as `barge run` does, read every
+ * source column, and compare the target's columns in the mapping's order,
+ * the source side with the mapping's types (after casts).
+ */
+static int vt_mapping(struct vt *t, const char *tname)
+{
+	const struct barge_job_table *jt = t->jt;
+	const struct barge_table_def *d = t->sdef;
+	const char **names = NULL, **types = NULL, **opts = NULL;
+	size_t *scols = NULL, *dcols = NULL;
+	int *stypes = NULL, *dtypes = NULL;
+	struct barge_xf_spec spec;
+	size_t n = t->ncols, nx;
+	int err = 0;
+
+	if (jt->nopts == 0 && !jt->add)
+		return 0;
+	for (size_t i = 0; i < jt->nopts; i++)
+		if (barge_table_def_find(d, jt->opt_name[i]) < 0)
+			return barge_error_set(BARGE_EUSAGE, "table '%s' has no column '%s'",
+					       d->name, jt->opt_name[i]);
+	names = calloc(n + 1, sizeof *names);
+	types = calloc(n + 1, sizeof *types);
+	opts = calloc(n + 1, sizeof *opts);
+	if (!names || !types || !opts) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *sn = d->cols[t->scols[i]].name;
+		int rn = in_list(jt->rename_from, jt->nrename, sn);
+		int k = in_list(jt->opt_name, jt->nopts, sn);
+		names[i] = rn >= 0 ? jt->rename_to[rn] : sn;
+		if (k >= 0) {
+			types[i] = jt->opt_type[k];
+			opts[i] = jt->opt_text[k];
+		}
+	}
+	memset(&spec, 0, sizeof spec);
+	spec.table = d->name;
+	spec.ncols = n;
+	spec.src_cols = t->scols;
+	spec.dst_names = names;
+	spec.types = types;
+	spec.options = opts;
+	spec.add = jt->add;
+	if (!barge_xf_needed(&spec))
+		goto out;
+	if ((err = barge_xf_new(&t->xf, d, &spec)) < 0)
+		goto out;
+	nx = barge_xf_ncols(t->xf);
+	scols = calloc(nx + 1, sizeof *scols);
+	dcols = calloc(nx + 1, sizeof *dcols);
+	stypes = calloc(nx + 1, sizeof *stypes);
+	dtypes = calloc(nx + 1, sizeof *dtypes);
+	t->rd_cols = calloc(d->ncols + 1, sizeof *t->rd_cols);
+	t->rd_types = calloc(d->ncols + 1, sizeof *t->rd_types);
+	if (!scols || !dcols || !stypes || !dtypes || !t->rd_cols || !t->rd_types) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nx; i++) {
+		const struct barge_column_def *c = barge_xf_col(t->xf, i);
+		int dc = barge_table_def_find(t->ddef, c->name);
+		int sc = i < n ? barge_xf_source(t->xf, i) : -1;
+		if (dc < 0) {
+			err = barge_error_set(BARGE_EUSAGE,
+					      "target table '%s' has no column '%s'",
+					      tname, c->name);
+			goto out;
+		}
+		/* added columns stand for no source column (never a key) */
+		scols[i] = sc >= 0 ? (size_t)sc : SIZE_MAX;
+		dcols[i] = (size_t)dc;
+		stypes[i] = c->type;
+		dtypes[i] = t->ddef->cols[dc].type;
+	}
+	/* the transform stage maps rows of every source column, in order */
+	for (size_t c = 0; c < d->ncols; c++) {
+		t->rd_cols[c] = c;
+		t->rd_types[c] = d->cols[c].type;
+	}
+	t->rd_ncols = d->ncols;
+	free(t->scols);
+	free(t->dcols);
+	free(t->stypes);
+	free(t->dtypes);
+	t->scols = scols;
+	t->dcols = dcols;
+	t->stypes = stypes;
+	t->dtypes = dtypes;
+	scols = dcols = NULL;
+	stypes = dtypes = NULL;
+	t->ncols = nx;
+out:
+	free(names);
+	free(types);
+	free(opts);
+	free(scols);
+	free(dcols);
+	free(stypes);
+	free(dtypes);
+	return err;
 }
 
 /*
@@ -210,6 +338,9 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 	if (n == 0)
 		return barge_error_set(BARGE_EUSAGE, "table '%s': no columns to compare",
 				       d->name);
+	if ((err = vt_mapping(t, tname)) < 0)
+		return err;
+	n = t->ncols;
 
 	/* Keyed when the key is usable for ranges and every key column is
 	 * compared; the target's key becomes the same columns, so ranges and
@@ -246,13 +377,14 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	for (size_t i = 0; i < r->nfields; i++) {
 		size_t bc = t->keyed ? t->kpos[i] : i;
-		r->fields[i] = strdup(d->cols[t->scols[bc]].name);
+		r->fields[i] = strdup(vt_colname(t, bc));
 		if (!r->fields[i])
 			return barge_error_set(BARGE_ENOMEM, "out of memory");
 	}
 	t->res = r;
 	r->equal = 1;
-	choose_digest(cx, t);
+	if (!t->xf) /* mapped rows exist only here: streamed */
+		choose_digest(cx, t);
 	r->digests = !t->fast ? "streamed"
 		     : t->sdb && t->ddb ? "in-database"
 		     : t->sdb ? "in-database (source), streamed (target)"
@@ -342,6 +474,11 @@ struct side {
 	int fast;   /* digests in the fast-path form ... */
 	int db;     /* ... made by the driver in the database */
 	int native; /* ... in the driver's own form */
+	/* the source through the plan's mapping (struct vt): read rd_*, map */
+	const struct barge_xf *xf;
+	size_t rd_ncols;
+	const size_t *rd_cols;
+	const int *rd_types;
 };
 
 static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
@@ -356,21 +493,85 @@ static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
 	s->fast = t->fast;
 	s->db = target ? t->ddb : t->sdb;
 	s->native = t->native;
+	s->xf = target ? NULL : t->xf;
+	s->rd_ncols = t->rd_ncols;
+	s->rd_cols = t->rd_cols;
+	s->rd_types = t->rd_types;
+}
+
+/* A side's rows as compared: as read, or read whole and mapped. */
+struct sread {
+	const struct side *s;
+	struct barge_reader *rd;
+	struct barge_batch *raw;  /* with a mapping: the source batch */
+	struct barge_xf_run *xr;
+};
+
+static int sread_open(struct sread *r, const struct side *s, size_t ncols,
+		      const struct barge_chunk *ch, int ordered)
+{
+	struct barge_read_req req = {
+		.table = s->def, .chunk = ch,
+		.ncols = s->xf ? s->rd_ncols : ncols,
+		.cols = s->xf ? s->rd_cols : s->cols,
+		.where = s->where, .order_by_key = ordered,
+	};
+	int err;
+	memset(r, 0, sizeof *r);
+	r->s = s;
+	if (s->xf &&
+	    ((err = barge_batch_new(&r->raw, s->rd_ncols, s->rd_types, BATCH_ROWS)) < 0 ||
+	     (err = barge_xf_run_new(&r->xr)) < 0))
+		return err;
+	return barge_drv_read_open(s->ep, &r->rd, s->conn, &req);
+}
+
+/*
+ * The next batch into `b`, 0 rows at the end. Through a mapping each
+ * source row is mapped as `barge run` maps it, and the rows the mapping
+ * rejects are left out: the run did not write them either. (Chunk ranges
+ * go by the key, which a mapping cannot change the type of.)
+ */
+static int sread_next(struct sread *r, struct barge_batch *b)
+{
+	struct barge_xf_reject x;
+	int err;
+	if (!r->s->xf)
+		return barge_drv_read_next(r->s->ep, r->rd, b);
+	for (;;) {
+		barge_batch_reset(b);
+		if ((err = barge_drv_read_next(r->s->ep, r->rd, r->raw)) < 0 ||
+		    r->raw->nrows == 0)
+			return err;
+		for (size_t row = 0; row < r->raw->nrows; row++) {
+			memset(&x, 0, sizeof x);
+			if ((err = barge_xf_row(r->xr, r->s->xf, r->raw, row, b, &x)) < 0)
+				return err;
+		}
+		if (b->nrows)
+			return 0;
+	}
+}
+
+static void sread_close(struct sread *r)
+{
+	if (r->s)
+		barge_drv_read_close(r->s->ep, r->rd);
+	barge_batch_free(r->raw);
+	barge_xf_run_free(r->xr);
+	memset(r, 0, sizeof *r);
 }
 
 /* Count and digest of a range on one side, rows streamed and hashed here. */
 static int side_digest(const struct side *s, size_t ncols,
 		       const struct barge_chunk *ch, struct barge_digest *d)
 {
-	struct barge_reader *rd = NULL;
+	struct sread rd;
 	struct barge_batch *b = NULL;
 	struct barge_buf enc;
-	struct barge_read_req req = {
-		.table = s->def, .chunk = ch, .ncols = ncols, .cols = s->cols,
-		.where = s->where,
-	};
 	int err;
 
+	memset(&rd, 0, sizeof rd);
 	barge_digest_init(d);
 	if (s->db)
 		return barge_drv_digest_range(s->ep, s->conn, s->def, ch, s->where,
@@ -378,10 +579,10 @@ static int side_digest(const struct side *s, size_t ncols,
 					      &d->rows, &d->lo, &d->hi);
 	barge_buf_init(&enc, ENC_CAP);
 	if ((err = barge_batch_new(&b, ncols, s->types, BATCH_ROWS)) < 0 ||
-	    (err = barge_drv_read_open(s->ep, &rd, s->conn, &req)) < 0)
+	    (err = sread_open(&rd, s, ncols, ch, 0)) < 0)
 		goto out;
 	for (;;) {
-		if ((err = barge_drv_read_next(s->ep, rd, b)) < 0 || b->nrows == 0)
+		if ((err = sread_next(&rd, b)) < 0 || b->nrows == 0)
 			break;
 		err = s->fast ? barge_canon_fast_digest_batch(d, &enc, b, ncols)
 			      : barge_canon_digest_batch(d, &enc, b, ncols);
@@ -389,7 +590,7 @@ static int side_digest(const struct side *s, size_t ncols,
 			break;
 	}
 out:
-	barge_drv_read_close(s->ep, rd);
+	sread_close(&rd);
 	barge_batch_free(b);
 	barge_buf_dispose(&enc);
 	return err;
@@ -471,7 +672,7 @@ static int changed_columns(char **out, struct vt *t,
 		barge_canon_encode_col(&y, b, c, rb);
 		if (x.len == y.len && (x.len == 0 || memcmp(x.p, y.p, x.len) == 0))
 			continue;
-		const char *name = t->sdef->cols[t->scols[c]].name;
+		const char *name = vt_colname(t, c);
 		if (!first)
 			barge_buf_adds(&j, ",");
 		barge_buf_json_str(&j, name, strlen(name));
@@ -492,7 +693,7 @@ static int changed_columns(char **out, struct vt *t,
 
 struct cursor {
 	const struct side *s;
-	struct barge_reader *rd;
+	struct sread rd;
 	struct barge_batch *b;
 	size_t row;
 	int done;
@@ -518,7 +719,7 @@ static int cursor_next(struct cursor *c, size_t ncols)
 		c->row++;
 		return cursor_hash(c, ncols);
 	}
-	if ((err = barge_drv_read_next(c->s->ep, c->rd, c->b)) < 0)
+	if ((err = sread_next(&c->rd, c->b)) < 0)
 		return err;
 	c->row = 0;
 	if (c->b->nrows == 0) {
@@ -531,24 +732,19 @@ static int cursor_next(struct cursor *c, size_t ncols)
 static int cursor_open(struct cursor *c, const struct side *s, size_t ncols,
 		       const struct barge_chunk *ch, int ordered)
 {
-	struct barge_read_req req = {
-		.table = s->def, .chunk = ch, .ncols = ncols, .cols = s->cols,
-		.where = s->where, .order_by_key = ordered,
-	};
 	int err;
 	memset(c, 0, sizeof *c);
 	c->s = s;
 	barge_buf_init(&c->enc, ENC_CAP);
 	if ((err = barge_batch_new(&c->b, ncols, s->types, BATCH_ROWS)) < 0 ||
-	    (err = barge_drv_read_open(s->ep, &c->rd, s->conn, &req)) < 0)
+	    (err = sread_open(&c->rd, s, ncols, ch, ordered)) < 0)
 		return err;
 	return cursor_next(c, ncols);
 }
 
 static void cursor_close(struct cursor *c)
 {
-	if (c->s)
-		barge_drv_read_close(c->s->ep, c->rd);
+	sread_close(&c->rd);
 	barge_batch_free(c->b);
 	barge_buf_dispose(&c->enc);
 	memset(c, 0, sizeof *c);
@@ -1311,6 +1507,11 @@ static int fix_table(struct vctx *cx, struct vt *t, struct barge_conn *tc,
 {
 	int err, in_txn = 0;
 
+	/* the fix copies source rows as they are; a mapped row is barge run's */
+	if (t->xf)
+		return barge_error_set(BARGE_EUSAGE,
+				       "it has a mapping, which fix does not apply: "
+				       "re-run its differing chunks with barge run --chunk");
 	if ((err = barge_drv_begin(&cx->dst, tc)) < 0)
 		return err;
 	in_txn = 1;
