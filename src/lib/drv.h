@@ -65,6 +65,13 @@ int barge_drv_write_batch(const struct barge_ep *ep, struct barge_writer *w,
 			  const struct barge_batch *b);
 void barge_drv_write_close(const struct barge_ep *ep, struct barge_writer *w);
 
+/* Optional slot: 0 without doing anything when the driver has none. */
+int barge_drv_finish_tables(const struct barge_ep *ep, struct barge_conn *c,
+			    struct barge_conn *src, size_t n,
+			    const struct barge_table_def *const *src_defs,
+			    const struct barge_table_def *const *dst_defs,
+			    int jobs);
+
 void barge_names_free(char **names); /* a NULL-terminated name array */
 
 #endif

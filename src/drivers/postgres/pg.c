@@ -333,5 +333,6 @@ const struct barge_driver barge_postgres_driver = {
 	.write_open = pg_write_open,
 	.write_batch = pg_write_batch,
 	.write_close = pg_write_close,
+	.finish_tables = pg_finish_tables,
 	.typemap = pg_typemap,
 };

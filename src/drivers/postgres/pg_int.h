@@ -121,4 +121,10 @@ int pg_write_open(struct barge_writer **out, struct barge_conn *c,
 int pg_write_batch(struct barge_writer *w, const struct barge_batch *b);
 void pg_write_close(struct barge_writer *w);
 
+/* ---- post.c ---- */
+
+int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
+		     const struct barge_table_def *const *src_defs,
+		     const struct barge_table_def *const *dst_defs, int jobs);
+
 #endif

@@ -241,7 +241,8 @@ static int setup(struct barge_writer *w, const struct barge_batch *b)
 			barge_buf_adds(ms, ", ");
 		pg_quote(ms, w->cols[i].name);
 	}
-	barge_buf_adds(ms, ") SELECT ");
+	/* an identity GENERATED ALWAYS column takes the copied values too */
+	barge_buf_adds(ms, ") OVERRIDING SYSTEM VALUE SELECT ");
 	for (size_t i = 0; i < w->ncols; i++) {
 		barge_buf_printf(ms, "%ss%zu", i ? ", " : "", i);
 		if (w->cols[i].cast)
