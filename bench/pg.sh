@@ -113,7 +113,7 @@ INSERT INTO customers
 SELECT g, 'customer ' || g, 'c' || g || '@example.com',
 	(ARRAY['DE','FR','US','JP','BR'])[1 + g % 5],
 	'2015-01-01'::timestamptz + g * interval '7 minutes'
-FROM generate_series(1, $CUSTOMERS) g;
+FROM generate_series(1::bigint, $CUSTOMERS) g;
 INSERT INTO orders
 SELECT g, 1 + (g * 7919) % $CUSTOMERS,
 	'2020-01-01'::timestamptz + g * interval '13 seconds',
@@ -126,7 +126,7 @@ SELECT g, 1 + (g * 7919) % $CUSTOMERS,
 	md5(g::text)::uuid,
 	g % 3 <> 0,
 	(g % 1000) / 7.0
-FROM generate_series(1, $ROWS) g;
+FROM generate_series(1::bigint, $ROWS) g;
 ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);
 CREATE INDEX orders_customer_id_idx ON orders (customer_id);
 CREATE INDEX orders_created_at_idx ON orders (created_at);
