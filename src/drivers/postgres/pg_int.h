@@ -23,6 +23,12 @@ struct barge_conn {
 	char *where;     /* the redacted URL, for messages */
 	int snapshot;    /* a snapshot transaction is open */
 	unsigned stages; /* staging tables made, for unique names */
+	/* A direct COPY FROM left open across batches (one COPY per chunk,
+	 * not per batch): ended by pg_copy_end before anything else runs on
+	 * the connection (COMMIT, another statement). */
+	int in_copy;
+	const void *copy_owner; /* the writer sending into it, or NULL */
+	char copy_table[256];   /* for messages */
 };
 
 /* How values of one column travel on the wire (the types PostgreSQL
@@ -69,6 +75,10 @@ int pg_query(struct barge_conn *c, const char *sql, int nparams,
 int pg_quote(struct barge_buf *b, const char *name);
 int pg_table(struct barge_buf *b, const struct barge_conn *c,
 	     const char *table);
+
+/* End an open COPY FROM (the trailer, then its result); `abort_msg`
+ * makes the server fail it. 0 when none is open. */
+int pg_copy_end(struct barge_conn *c, const char *abort_msg);
 
 /* ---- schema.c ---- */
 

@@ -93,6 +93,21 @@ static int has_constraint(struct barge_conn *c, const char *qtable,
 	return err;
 }
 
+/* Does the target's schema have this table? */
+static int has_table(struct barge_conn *c, const char *table, int *out)
+{
+	PGresult *res = NULL;
+	const char *params[2] = {c->schema, table};
+	int err = pg_query(c,
+			   "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = "
+			   "c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+			   2, params, 0, NULL, &res);
+	if (!err)
+		*out = PQntuples(res) > 0;
+	PQclear(res);
+	return err;
+}
+
 /*
  * pg_get_indexdef() names the source table ("ON public.orders USING");
  * put the target's name there and IF NOT EXISTS after INDEX.
@@ -297,7 +312,8 @@ static int plan_from_pg(struct barge_conn *dst, struct barge_conn *src,
 
 	/* Constraints: unique, exclusion and check now, foreign keys after. */
 	if ((err = pg_query(src,
-			    "SELECT conname, contype, pg_get_constraintdef(oid) "
+			    "SELECT conname, contype, pg_get_constraintdef(oid), "
+			    "  (SELECT relname FROM pg_class WHERE oid = confrelid) "
 			    "FROM pg_constraint WHERE conrelid = $1::regclass AND "
 			    "contype IN ('u', 'x', 'c', 'f') AND conislocal "
 			    "ORDER BY contype = 'f', conname COLLATE \"C\"",
@@ -306,6 +322,13 @@ static int plan_from_pg(struct barge_conn *dst, struct barge_conn *src,
 	for (int i = 0; i < PQntuples(res); i++) {
 		int have = 0;
 		if ((err = has_constraint(dst, dstq.p, PQgetvalue(res, i, 0), &have)))
+			goto out;
+		/* a foreign key to a table the target does not have (not
+		 * copied) is left out */
+		if (!have && PQgetvalue(res, i, 1)[0] == 'f' &&
+		    (err = has_table(dst, PQgetvalue(res, i, 3), &have)) == 0)
+			have = !have;
+		if (err)
 			goto out;
 		if (have)
 			continue;
