@@ -701,6 +701,24 @@ static int reconnect_target(struct worker *w)
 	return barge_drv_open(&w->cx->dst, &w->tconn, BARGE_OPEN_WRITE);
 }
 
+/* A new source connection in the run's snapshot (the old one may be the
+ * one that failed: a killed backend, a restarted server). On failure the
+ * worker has none, and the next attempt tries again. */
+static int reconnect_source(struct worker *w)
+{
+	struct ctx *cx = w->cx;
+	int err;
+	barge_drv_close(&cx->src, w->sconn);
+	w->sconn = NULL;
+	if ((err = barge_drv_open(&cx->src, &w->sconn, BARGE_OPEN_READ)) < 0)
+		return err;
+	if ((err = barge_drv_snapshot_join(&cx->src, w->sconn, cx->token)) < 0) {
+		barge_drv_close(&cx->src, w->sconn);
+		w->sconn = NULL;
+	}
+	return err;
+}
+
 static double backoff(int attempt)
 {
 	double base = 0.05;
@@ -760,7 +778,9 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		struct chunk_result res;
 		memset(&res, 0, sizeof res);
 		double t0 = barge_monotonic();
-		err = copy_chunk(w, t, &ch, rerun, &res);
+		err = w->sconn ? 0 : reconnect_source(w);
+		if (err == 0)
+			err = copy_chunk(w, t, &ch, rerun, &res);
 		if (err == 0) {
 			struct barge_unit_result ur = {
 				.rows_read = res.rows_read,
@@ -787,6 +807,9 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 			barge_state_log(cx->st, cx->run, u->id, "retry", emsg);
 			barge_sleep(backoff(attempt));
 			if (reconnect_target(w) < 0)
+				barge_state_log(cx->st, cx->run, u->id, "reconnect",
+						barge_error_last());
+			if (reconnect_source(w) < 0)
 				barge_state_log(cx->st, cx->run, u->id, "reconnect",
 						barge_error_last());
 			continue;
