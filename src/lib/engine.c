@@ -778,7 +778,11 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		struct chunk_result res;
 		memset(&res, 0, sizeof res);
 		double t0 = barge_monotonic();
+		/* a reconnect that failed on the last attempt (a server still
+		 * restarting) is tried again first */
 		err = w->sconn ? 0 : reconnect_source(w);
+		if (err == 0 && !w->tconn)
+			err = reconnect_target(w);
 		if (err == 0)
 			err = copy_chunk(w, t, &ch, rerun, &res);
 		if (err == 0) {
