@@ -226,6 +226,21 @@ struct barge_driver {
 	 * NULLs in key columns); each becomes a warning on `t`. */
 	int (*audit)(struct barge_conn *c, struct barge_table_def *t);
 
+	/*
+	 * Optional, target side: called once every chunk of the run is done,
+	 * for the tables barge created (src_defs[i] the source's, dst_defs[i]
+	 * the target's): secondary indexes, constraints and foreign keys,
+	 * sequences and identity columns set past the copied values. `src` is
+	 * the source's planning connection (in its snapshot) when the source
+	 * has the same driver, else NULL (then only what the definitions
+	 * hold). The driver may use up to `jobs` connections at once. Must be
+	 * idempotent: a run stopped half way calls it again.
+	 */
+	int (*finish_tables)(struct barge_conn *c, struct barge_conn *src,
+			     size_t n, const struct barge_table_def *const *src_defs,
+			     const struct barge_table_def *const *dst_defs,
+			     int jobs);
+
 	/* The type mapping table for `barge inspect`: engine -> logical. */
 	const struct barge_typemap *(*typemap)(size_t *n);
 

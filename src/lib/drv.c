@@ -314,3 +314,15 @@ int barge_drv_digest_range(const struct barge_ep *ep, struct barge_conn *c,
 	return ep->drv->digest_range(c, t, chunk, where, ncols, cols, native,
 				     count, lo, hi);
 }
+
+int barge_drv_finish_tables(const struct barge_ep *ep, struct barge_conn *c,
+			    struct barge_conn *src, size_t n,
+			    const struct barge_table_def *const *src_defs,
+			    const struct barge_table_def *const *dst_defs,
+			    int jobs)
+{
+	if (!ep->drv->finish_tables || n == 0)
+		return 0;
+	FAULT("finish_tables");
+	return ep->drv->finish_tables(c, src, n, src_defs, dst_defs, jobs);
+}

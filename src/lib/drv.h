@@ -77,6 +77,12 @@ int barge_drv_digest_range(const struct barge_ep *ep, struct barge_conn *c,
 int barge_drv_keys_exist(const struct barge_ep *ep, struct barge_conn *c,
 			 const char *table, const char *column,
 			 const struct barge_batch *b, size_t col, uint8_t *found);
+/* Optional slot: 0 without doing anything when the driver has none. */
+int barge_drv_finish_tables(const struct barge_ep *ep, struct barge_conn *c,
+			    struct barge_conn *src, size_t n,
+			    const struct barge_table_def *const *src_defs,
+			    const struct barge_table_def *const *dst_defs,
+			    int jobs);
 
 void barge_names_free(char **names); /* a NULL-terminated name array */
 

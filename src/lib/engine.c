@@ -1441,6 +1441,24 @@ static int reconnect_target(struct worker *w)
 	return barge_drv_open(&w->cx->dst, &w->tconn, BARGE_OPEN_WRITE);
 }
 
+/* A new source connection in the run's snapshot (the old one may be the
+ * one that failed: a killed backend, a restarted server). On failure the
+ * worker has none, and the next attempt tries again. */
+static int reconnect_source(struct worker *w)
+{
+	struct ctx *cx = w->cx;
+	int err;
+	barge_drv_close(&cx->src, w->sconn);
+	w->sconn = NULL;
+	if ((err = barge_drv_open(&cx->src, &w->sconn, BARGE_OPEN_READ)) < 0)
+		return err;
+	if ((err = barge_drv_snapshot_join(&cx->src, w->sconn, cx->token)) < 0) {
+		barge_drv_close(&cx->src, w->sconn);
+		w->sconn = NULL;
+	}
+	return err;
+}
+
 static double backoff(int attempt)
 {
 	double base = 0.05;
@@ -1570,7 +1588,13 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		struct chunk_result res;
 		memset(&res, 0, sizeof res);
 		double t0 = barge_monotonic();
-		err = copy_chunk(w, t, &ch, rerun, &res);
+		/* a reconnect that failed on the last attempt (a server still
+		 * restarting) is tried again first */
+		err = w->sconn ? 0 : reconnect_source(w);
+		if (err == 0 && !w->tconn)
+			err = reconnect_target(w);
+		if (err == 0)
+			err = copy_chunk(w, t, &ch, rerun, &res);
 		if (err == 0) {
 			struct barge_unit_result ur = {
 				.rows_read = res.rows_read,
@@ -1605,6 +1629,9 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 			barge_state_log(cx->st, cx->run, u->id, "retry", emsg);
 			barge_sleep(backoff(attempt));
 			if (reconnect_target(w) < 0)
+				barge_state_log(cx->st, cx->run, u->id, "reconnect",
+						barge_error_last());
+			if (reconnect_source(w) < 0)
 				barge_state_log(cx->st, cx->run, u->id, "reconnect",
 						barge_error_last());
 			continue;
@@ -1859,6 +1886,12 @@ static int prepare_target(struct ctx *cx)
 			if ((err = barge_drv_create_table(&cx->dst, tc, t->want)) < 0)
 				goto out;
 			t->created = 1;
+			/* indexes, constraints and sequences come after the
+			 * data (finish_tables), also when a later run resumes */
+			char fkey[300];
+			snprintf(fkey, sizeof fkey, "finish:%s", t->src->name);
+			if ((err = barge_state_flag_set(cx->st, cx->run, fkey, "todo")) < 0)
+				goto out;
 			barge_table_def_free(t->dst);
 			t->dst = NULL;
 			if ((err = barge_drv_describe(&cx->dst, tc, t->target_name, &t->dst)) < 0 ||
@@ -1937,6 +1970,58 @@ static int count_open(struct ctx *cx)
 	}
 	barge_table_progress_free(p, n);
 	return 0;
+}
+
+/*
+ * Once every chunk is done: the driver's finish_tables for the tables this
+ * run created (flag "finish:T" = "todo" until it succeeded).
+ */
+static int finish_tables(struct ctx *cx)
+{
+	const struct barge_table_def **sd = calloc(cx->ntbls + 1, sizeof *sd);
+	const struct barge_table_def **dd = calloc(cx->ntbls + 1, sizeof *dd);
+	char key[300];
+	size_t n = 0;
+	int err = 0;
+
+	if (!sd || !dd) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		char *v = NULL;
+		snprintf(key, sizeof key, "finish:%s", cx->tbls[i].src->name);
+		if (barge_state_flag_get(cx->st, cx->run, key, &v) == 0 &&
+		    strcmp(v, "todo") == 0) {
+			sd[n] = cx->tbls[i].src;
+			dd[n++] = cx->tbls[i].dst;
+		}
+		free(v);
+	}
+	barge_error_clear();
+	if (!n)
+		goto out;
+	struct barge_conn *tc = NULL;
+	if ((err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE)) < 0)
+		goto out;
+	err = barge_drv_finish_tables(&cx->dst, tc,
+				      cx->src.drv == cx->dst.drv ? cx->leader : NULL,
+				      n, sd, dd, cx->job->defaults.jobs);
+	barge_drv_close(&cx->dst, tc);
+	for (size_t i = 0; i < cx->ntbls && err == 0; i++) {
+		snprintf(key, sizeof key, "finish:%s", cx->tbls[i].src->name);
+		for (size_t j = 0; j < n; j++)
+			if (sd[j] == cx->tbls[i].src &&
+			    (err = barge_state_flag_set(cx->st, cx->run, key, "done")) < 0)
+				break;
+	}
+	if (err == 0)
+		barge_state_log(cx->st, cx->run, 0, "finish",
+				"indexes, constraints and sequences made");
+out:
+	free(sd);
+	free(dd);
+	return err;
 }
 
 /* Estimated rows per table for the progress lines. */
@@ -2448,6 +2533,14 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 			incomplete = 1;
 	if (job->action == BARGE_JOB_CHUNK || job->action == BARGE_JOB_ROW)
 		incomplete = atomic_load(&cx.failed_units) > 0;
+	else if (!incomplete && !atomic_load(&cx.aborted) &&
+		 !atomic_load(&stop_requested) && finish_tables(&cx) < 0) {
+		/* the data is in; the run is not done until the next one
+		 * finishes the tables */
+		incomplete = 1;
+		res->message = strdup(barge_error_last());
+		barge_state_log(cx.st, cx.run, 0, "error", barge_error_last());
+	}
 	if (atomic_load(&cx.aborted) || atomic_load(&stop_requested)) {
 		res->status = "aborted";
 		if (cx.abort_reason[0] && !res->message)

@@ -63,11 +63,14 @@ int pg_query(struct barge_conn *c, const char *sql, int nparams,
 	     const char *const *params, int binary, const char *table,
 	     PGresult **out)
 {
-	PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL,
-				     NULL, binary);
+	PGresult *res;
+	int err;
 	*out = NULL;
+	if ((err = pg_copy_end(c, NULL)))
+		return err;
+	res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, binary);
 	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int err = pg_fail(c, res, table, "query");
+		err = pg_fail(c, res, table, "query");
 		PQclear(res);
 		return err;
 	}
@@ -77,8 +80,11 @@ int pg_query(struct barge_conn *c, const char *sql, int nparams,
 
 int pg_exec(struct barge_conn *c, const char *sql, const char *table)
 {
-	PGresult *res = PQexec(c->pg, sql);
-	int err = 0;
+	PGresult *res;
+	int err = pg_copy_end(c, NULL);
+	if (err)
+		return err;
+	res = PQexec(c->pg, sql);
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		err = pg_fail(c, res, table, sql);
@@ -279,8 +285,11 @@ static int pg_begin(struct barge_conn *c)
 
 static int pg_commit(struct barge_conn *c)
 {
-	PGresult *res = PQexec(c->pg, "COMMIT");
-	int err = 0;
+	PGresult *res = NULL;
+	int err = pg_copy_end(c, NULL);
+	if (err)
+		return err;
+	res = PQexec(c->pg, "COMMIT");
 	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
 		err = pg_fail(c, res, NULL, "COMMIT");
 	/* COMMIT of a failed transaction succeeds as a ROLLBACK. */
@@ -294,6 +303,7 @@ static int pg_commit(struct barge_conn *c)
 
 static int pg_rollback(struct barge_conn *c)
 {
+	pg_copy_end(c, "barge rolled back");
 	/* Nothing to undo on a lost connection: the server rolled back. */
 	if (PQstatus(c->pg) != CONNECTION_OK ||
 	    PQtransactionStatus(c->pg) == PQTRANS_IDLE)
@@ -333,6 +343,7 @@ const struct barge_driver barge_postgres_driver = {
 	.write_open = pg_write_open,
 	.write_batch = pg_write_batch,
 	.write_close = pg_write_close,
+	.finish_tables = pg_finish_tables,
 	.typemap = pg_typemap,
 	.digest_able = pg_digest_able,
 	.digest_range = pg_digest_range,

@@ -23,6 +23,12 @@ struct barge_conn {
 	char *where;     /* the redacted URL, for messages */
 	int snapshot;    /* a snapshot transaction is open */
 	unsigned stages; /* staging tables made, for unique names */
+	/* A direct COPY FROM left open across batches (one COPY per chunk,
+	 * not per batch): ended by pg_copy_end before anything else runs on
+	 * the connection (COMMIT, another statement). */
+	int in_copy;
+	const void *copy_owner; /* the writer sending into it, or NULL */
+	char copy_table[256];   /* for messages */
 };
 
 /* How values of one column travel on the wire (the types PostgreSQL
@@ -69,6 +75,10 @@ int pg_query(struct barge_conn *c, const char *sql, int nparams,
 int pg_quote(struct barge_buf *b, const char *name);
 int pg_table(struct barge_buf *b, const struct barge_conn *c,
 	     const char *table);
+
+/* End an open COPY FROM (the trailer, then its result); `abort_msg`
+ * makes the server fail it. 0 when none is open. */
+int pg_copy_end(struct barge_conn *c, const char *abort_msg);
 
 /* ---- schema.c ---- */
 
@@ -129,5 +139,11 @@ int pg_digest_range(struct barge_conn *c, const struct barge_table_def *t,
 		    const struct barge_chunk *chunk, const char *where,
 		    size_t ncols, const size_t *cols, int native,
 		    int64_t *count, uint64_t *lo, uint64_t *hi);
+
+/* ---- post.c ---- */
+
+int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
+		     const struct barge_table_def *const *src_defs,
+		     const struct barge_table_def *const *dst_defs, int jobs);
 
 #endif

@@ -5,6 +5,7 @@
 #include "pg_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,122 @@ out:
 	return err;
 }
 
+/*
+ * Enum and domain types, remembered from the tables described (a
+ * PostgreSQL source) so that create_table can make them on a PostgreSQL
+ * target that lacks them: PG -> PG then keeps those column types exactly.
+ * Process-wide, by the name format_type() gives; the statements are in
+ * dependency order (a domain over an enum after the enum).
+ */
+#define MAX_TYPES 256
+
+static struct {
+	pthread_mutex_t lock;
+	size_t n;
+	char *name[MAX_TYPES];
+	char *ddl[MAX_TYPES];
+} types = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int type_add(const char *name, const char *ddl)
+{
+	int err = 0;
+	pthread_mutex_lock(&types.lock);
+	for (size_t i = 0; i < types.n; i++)
+		if (strcmp(types.name[i], name) == 0)
+			goto out;
+	if (types.n == MAX_TYPES)
+		goto out; /* then the column becomes text, as before */
+	types.name[types.n] = strdup(name);
+	types.ddl[types.n] = strdup(ddl);
+	if (!types.name[types.n] || !types.ddl[types.n]) {
+		free(types.name[types.n]);
+		free(types.ddl[types.n]);
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	types.n++;
+out:
+	pthread_mutex_unlock(&types.lock);
+	return err;
+}
+
+/* The CREATE statement of an enum or domain type (array element types
+ * followed), and of an enum a domain is over, first. */
+static int remember_type(struct barge_conn *c, const char *oid)
+{
+	PGresult *res = NULL;
+	const char *params[1] = {oid};
+	int err;
+
+	if ((err = pg_query(c,
+			    "WITH RECURSIVE t(oid, depth) AS ("
+			    "  SELECT CASE WHEN y.typelem <> 0 AND y.typlen = -1 AND "
+			    "    y.typcategory = 'A' THEN y.typelem ELSE y.oid END, 0 "
+			    "  FROM pg_type y WHERE y.oid = $1::oid "
+			    "  UNION ALL SELECT y.typbasetype, t.depth + 1 FROM t "
+			    "  JOIN pg_type y ON y.oid = t.oid WHERE y.typtype = 'd' "
+			    "  AND t.depth < 8) "
+			    "SELECT format_type(y.oid, NULL), CASE y.typtype "
+			    " WHEN 'e' THEN 'CREATE TYPE ' || format_type(y.oid, NULL) || "
+			    "  ' AS ENUM (' || (SELECT coalesce(string_agg(quote_literal("
+			    "  e.enumlabel), ', ' ORDER BY e.enumsortorder), '') FROM "
+			    "  pg_enum e WHERE e.enumtypid = y.oid) || ')' "
+			    " WHEN 'd' THEN 'CREATE DOMAIN ' || format_type(y.oid, NULL) "
+			    "  || ' AS ' || format_type(y.typbasetype, y.typtypmod) || "
+			    "  coalesce(' DEFAULT ' || y.typdefault, '') || "
+			    "  CASE WHEN y.typnotnull THEN ' NOT NULL' ELSE '' END || "
+			    "  coalesce((SELECT string_agg(' CONSTRAINT ' || "
+			    "  quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid), "
+			    "  '' ORDER BY k.conname) FROM pg_constraint k WHERE "
+			    "  k.contypid = y.oid), '') END "
+			    "FROM t JOIN pg_type y ON y.oid = t.oid "
+			    "WHERE y.typtype IN ('e', 'd') ORDER BY t.depth DESC",
+			    1, params, 0, NULL, &res)))
+		return err;
+	for (int i = 0; i < PQntuples(res) && !err; i++)
+		err = type_add(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+	PQclear(res);
+	return err;
+}
+
+/* Make the remembered types a column needs (and those they need) when
+ * this server does not have them. */
+static int make_type(struct barge_conn *c, const char *declared)
+{
+	char base[512];
+	size_t n = strlen(declared);
+	int err = 0;
+
+	/* "mood[]" is made by making "mood" */
+	while (n >= 2 && strncmp(declared + n - 2, "[]", 2) == 0)
+		n -= 2;
+	if (n >= sizeof base)
+		return 0;
+	memcpy(base, declared, n);
+	base[n] = '\0';
+	pthread_mutex_lock(&types.lock);
+	size_t at = types.n;
+	for (size_t i = 0; i < types.n; i++)
+		if (strcmp(types.name[i], base) == 0)
+			at = i;
+	/* its dependencies were remembered just before it */
+	for (size_t i = 0; at < types.n && i <= at && !err; i++) {
+		PGresult *res = NULL;
+		const char *params[1] = {types.name[i]};
+		if (i < at && !strstr(types.ddl[at], types.name[i]))
+			continue;
+		if ((err = pg_query(c, "SELECT to_regtype($1) IS NULL", 1, params, 0,
+				    NULL, &res)))
+			break;
+		int missing = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (missing)
+			err = pg_exec(c, types.ddl[i], NULL);
+	}
+	pthread_mutex_unlock(&types.lock);
+	return err;
+}
+
 int pg_describe(struct barge_conn *c, const char *table,
 		struct barge_table_def **out)
 {
@@ -261,6 +378,9 @@ int pg_describe(struct barge_conn *c, const char *table,
 						  "logical type: carried as text "
 						  "in PostgreSQL's text form",
 						cd->name, cd->engine_type)))
+			goto out;
+		if (kind == PGK_CAST &&
+		    (err = remember_type(c, PQgetvalue(res, i, 2))))
 			goto out;
 	}
 	PQclear(res);
@@ -397,6 +517,10 @@ int pg_create_table(struct barge_conn *c, const struct barge_table_def *t)
 			barge_buf_adds(&sql, ", ");
 		pg_quote(&sql, cd->name);
 		barge_buf_adds(&sql, " ");
+		/* an enum or domain of a PostgreSQL source: made here first */
+		if (cd->engine_type && !keep_declared(c, cd) &&
+		    (err = make_type(c, cd->engine_type)))
+			goto out;
 		if (keep_declared(c, cd))
 			barge_buf_adds(&sql, cd->engine_type);
 		else if ((err = create_type(&sql, cd)))

@@ -48,6 +48,9 @@ void pg_write_close(struct barge_writer *w)
 {
 	if (!w)
 		return;
+	/* an open COPY stays for COMMIT to end (pg_copy_end) */
+	if (w->c && w->c->copy_owner == w)
+		w->c->copy_owner = NULL;
 	for (size_t i = 0; w->cols && i < w->ncols; i++) {
 		free(w->cols[i].name);
 		free(w->cols[i].fmt);
@@ -241,7 +244,8 @@ static int setup(struct barge_writer *w, const struct barge_batch *b)
 			barge_buf_adds(ms, ", ");
 		pg_quote(ms, w->cols[i].name);
 	}
-	barge_buf_adds(ms, ") SELECT ");
+	/* an identity GENERATED ALWAYS column takes the copied values too */
+	barge_buf_adds(ms, ") OVERRIDING SYSTEM VALUE SELECT ");
 	for (size_t i = 0; i < w->ncols; i++) {
 		barge_buf_printf(ms, "%ss%zu", i ? ", " : "", i);
 		if (w->cols[i].cast)
@@ -458,21 +462,57 @@ static int flush(struct barge_writer *w)
 	return 0;
 }
 
-/* End the COPY: `abort_msg` makes the server fail it. */
-static int copy_end(struct barge_writer *w, const char *abort_msg)
+int pg_copy_end(struct barge_conn *c, const char *abort_msg)
 {
+	static const unsigned char trailer[2] = {0xff, 0xff}; /* -1 fields */
 	PGresult *res;
 	int err = 0;
-	if (PQputCopyEnd(w->c->pg, abort_msg) != 1 && !abort_msg)
-		err = pg_fail(w->c, NULL, w->table, "ending COPY");
-	while ((res = PQgetResult(w->c->pg))) {
+
+	if (!c->in_copy)
+		return 0;
+	c->in_copy = 0;
+	c->copy_owner = NULL;
+	if (!abort_msg && PQputCopyData(c->pg, (const char *)trailer, 2) != 1)
+		err = pg_fail(c, NULL, c->copy_table, "sending COPY data");
+	if (PQputCopyEnd(c->pg, err ? "barge could not send" : abort_msg) != 1 &&
+	    !abort_msg && !err)
+		err = pg_fail(c, NULL, c->copy_table, "ending COPY");
+	while ((res = PQgetResult(c->pg))) {
 		if (!err && !abort_msg && PQresultStatus(res) != PGRES_COMMAND_OK)
-			err = pg_fail(w->c, res, w->table, "COPY FROM");
+			err = pg_fail(c, res, c->copy_table, "COPY FROM");
 		PQclear(res);
 	}
-	if (!err && !abort_msg && PQstatus(w->c->pg) == CONNECTION_BAD)
-		err = pg_fail(w->c, NULL, w->table, "COPY FROM");
+	if (!err && !abort_msg && PQstatus(c->pg) == CONNECTION_BAD)
+		err = pg_fail(c, NULL, c->copy_table, "COPY FROM");
 	return err;
+}
+
+static int copy_end(struct barge_writer *w, const char *abort_msg)
+{
+	return pg_copy_end(w->c, abort_msg);
+}
+
+/* Start a COPY FROM and send its header. */
+static int copy_start(struct barge_writer *w)
+{
+	static const unsigned char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0";
+	PGresult *res;
+	int err;
+
+	if ((err = pg_copy_end(w->c, NULL)))
+		return err;
+	res = PQexec(w->c->pg, w->copy_sql.p);
+	if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+		err = pg_fail(w->c, res, w->table, "starting COPY FROM");
+		PQclear(res);
+		return err;
+	}
+	PQclear(res);
+	w->c->in_copy = 1;
+	w->c->copy_owner = w;
+	snprintf(w->c->copy_table, sizeof w->c->copy_table, "%s", w->table);
+	barge_buf_add(&w->out, header, sizeof header);
+	return 0;
 }
 
 static int value_error(struct barge_writer *w, const struct barge_batch *b,
@@ -498,8 +538,6 @@ static int value_error(struct barge_writer *w, const struct barge_batch *b,
 
 int pg_write_batch(struct barge_writer *w, const struct barge_batch *b)
 {
-	static const unsigned char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0";
-	PGresult *res = NULL;
 	unsigned char word[4];
 	int err = 0;
 
@@ -515,15 +553,11 @@ int pg_write_batch(struct barge_writer *w, const struct barge_batch *b)
 	}
 	if (b->nrows == 0)
 		return 0;
-	res = PQexec(w->c->pg, w->copy_sql.p);
-	if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
-		err = pg_fail(w->c, res, w->table, "starting COPY FROM");
-		PQclear(res);
-		return err;
-	}
-	PQclear(res);
 	barge_buf_clear(&w->out);
-	barge_buf_add(&w->out, header, sizeof header);
+	/* A direct COPY stays open for the chunk's next batches; a staged one
+	 * ends with each batch, for the INSERT that follows it. */
+	if ((!w->c->in_copy || w->c->copy_owner != w) && (err = copy_start(w)))
+		return err;
 	for (size_t r = 0; r < b->nrows; r++) {
 		pgc_put16(word, (uint16_t)w->ncols);
 		barge_buf_add(&w->out, word, 2);
@@ -556,15 +590,13 @@ int pg_write_batch(struct barge_writer *w, const struct barge_batch *b)
 			return err;
 		}
 	}
-	pgc_put16(word, UINT16_MAX); /* the trailer: -1 */
-	barge_buf_add(&w->out, word, 2);
 	if ((err = flush(w))) {
 		copy_end(w, "barge could not send");
 		return err;
 	}
-	if ((err = copy_end(w, NULL)))
-		return err;
 	if (w->staged) {
+		if ((err = copy_end(w, NULL)))
+			return err;
 		char trunc[80];
 		if ((err = pg_exec(w->c, w->merge_sql.p, w->table)))
 			return err;

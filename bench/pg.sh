@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# bench/pg.sh: a full PostgreSQL -> PostgreSQL copy of issue 3's dataset
+# (customers + orders) into an empty database, timed for four tools in one
+# run: barge copy --jobs 2, pgcopydb clone, pgloader and the psql binary
+# COPY pipe. Prints each tool's wall time (median of RUNS), barge's ratio to
+# each, and barge's peak RSS. It never asserts a timing: it only prints,
+# after checking every target's row counts. See bench/README.md.
+#
+# Environment: ROWS (orders rows, default 5000000), CUSTOMERS (200000),
+# RUNS (3), JOBS (2), TOOLS ("barge pgcopydb pgloader pipe"), BENCH_DIR
+# (build/bench), BUILD_DIR (build-release), BARGE_ARGS (extra arguments
+# for barge copy), BARGE (the binary; default $BUILD_DIR/barge, built here),
+# KEEP=1 keeps the cluster running at the end.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+ROWS=${ROWS:-5000000}
+CUSTOMERS=${CUSTOMERS:-200000}
+RUNS=${RUNS:-3}
+JOBS=${JOBS:-2}
+TOOLS=${TOOLS:-barge pgcopydb pgloader pipe}
+BENCH_DIR=${BENCH_DIR:-build/bench}
+BUILD_DIR=${BUILD_DIR:-build-release}
+BARGE=${BARGE:-$BUILD_DIR/barge}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+read -r -a EXTRA <<<"${BARGE_ARGS:-}"
+GNU_TIME=/usr/bin/time
+
+for tool in "$GNU_TIME" cmake "$PGBIN/initdb"; do
+	command -v "$tool" >/dev/null || {
+		echo "bench: $tool not found; run scripts/bootstrap" >&2
+		exit 2
+	}
+done
+# The peers are not in scripts/bootstrap (only the bench needs them).
+need=()
+[[ " $TOOLS " == *" pgcopydb "* ]] && ! command -v pgcopydb >/dev/null && need+=(pgcopydb)
+[[ " $TOOLS " == *" pgloader "* ]] && ! command -v pgloader >/dev/null && need+=(pgloader)
+if ((${#need[@]})); then
+	if [[ $(id -u) -eq 0 ]]; then
+		echo "bench: installing ${need[*]} (Debian packages)" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+	else
+		echo "bench: ${need[*]} missing: apt-get install ${need[*]}, or TOOLS=\"barge pipe\"" >&2
+		exit 2
+	fi
+fi
+
+mkdir -p "$BUILD_DIR" "$BENCH_DIR"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+if [[ -z ${BARGE_PREBUILT:-} ]]; then
+	if ! { cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release &&
+		cmake --build "$BUILD_DIR" -j"$(nproc)" --target barge; } >"$BENCH_DIR/build.log" 2>&1; then
+		cat "$BENCH_DIR/build.log" >&2
+		echo "bench: the release build failed (log above)" >&2
+		exit 1
+	fi
+fi
+BARGE=$(realpath "$BARGE")
+
+# ---- A throwaway cluster on loopback (as tests/pg/cluster.sh) -------------
+export BARGE_TEST_TMP=$BENCH_DIR/cluster
+bash tests/pg/cluster.sh start
+stop_cluster() {
+	if [[ -z ${KEEP:-} ]]; then
+		bash tests/pg/cluster.sh stop
+	else
+		echo "bench: cluster kept: $(bash tests/pg/cluster.sh env | grep BARGE_PG_URL)" >&2
+	fi
+}
+trap stop_cluster EXIT
+# shellcheck disable=SC1091
+. "$BARGE_TEST_TMP/pg/env"
+export PATH="$PGBIN:$PATH" PGOPTIONS="-c client_min_messages=warning"
+PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+url() { echo "$BARGE_PG_URL/$1"; }
+# A benchmark server, not a test one: room for COPY and index builds.
+"${PSQL[@]}" -c "ALTER SYSTEM SET max_wal_size = '8GB'" \
+	-c "ALTER SYSTEM SET shared_buffers = '512MB'" \
+	-c "ALTER SYSTEM SET maintenance_work_mem = '256MB'" \
+	-c "ALTER SYSTEM SET checkpoint_timeout = '30min'"
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$BARGE_PG_DIR/data" -w restart -m fast >/dev/null 2>&1 ||
+	"$PGBIN/pg_ctl" -D "$BARGE_PG_DIR/data" -w restart -m fast >/dev/null
+
+# ---- The source ---------------------------------------------------------
+echo "bench: generating customers ($CUSTOMERS) and orders ($ROWS)" >&2
+t0=$EPOCHREALTIME
+createdb src
+"${PSQL[@]}" -d src <<EOSQL
+CREATE TABLE customers (
+	id bigint PRIMARY KEY,
+	name text NOT NULL,
+	email text NOT NULL,
+	country char(2),
+	created_at timestamptz NOT NULL
+);
+CREATE TABLE orders (
+	id bigint PRIMARY KEY,
+	customer_id bigint NOT NULL REFERENCES customers (id),
+	created_at timestamptz NOT NULL,
+	shipped_at timestamptz,
+	amount numeric(12,2) NOT NULL,
+	quantity int NOT NULL,
+	status text NOT NULL,
+	note text,
+	attrs jsonb,
+	ref uuid NOT NULL,
+	paid boolean NOT NULL,
+	score double precision
+);
+ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey;
+INSERT INTO customers
+SELECT g, 'customer ' || g, 'c' || g || '@example.com',
+	(ARRAY['DE','FR','US','JP','BR'])[1 + g % 5],
+	'2015-01-01'::timestamptz + g * interval '7 minutes'
+FROM generate_series(1::bigint, $CUSTOMERS) g;
+INSERT INTO orders
+SELECT g, 1 + (g * 7919) % $CUSTOMERS,
+	'2020-01-01'::timestamptz + g * interval '13 seconds',
+	CASE WHEN g % 10 <> 0 THEN '2020-01-02'::timestamptz + g * interval '13 seconds' END,
+	((g * 37) % 100000) / 100.0,
+	1 + g % 9,
+	(ARRAY['new','paid','shipped','delivered','returned'])[1 + g % 5],
+	CASE WHEN g % 4 = 0 THEN 'please leave at the door, order ' || g END,
+	jsonb_build_object('channel', (ARRAY['web','app','phone'])[1 + g % 3], 'items', 1 + g % 9, 'gift', g % 11 = 0),
+	md5(g::text)::uuid,
+	g % 3 <> 0,
+	(g % 1000) / 7.0
+FROM generate_series(1::bigint, $ROWS) g;
+ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);
+CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+CREATE INDEX orders_created_at_idx ON orders (created_at);
+CREATE UNIQUE INDEX customers_email_key ON customers (email);
+VACUUM ANALYZE;
+EOSQL
+src_bytes=$("${PSQL[@]}" -At -d src -c "SELECT pg_size_pretty(pg_database_size('src'))")
+printf 'bench: source ready in %.1f s (%s)\n' "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{print b-a}')" "$src_bytes" >&2
+
+# ---- Timing -------------------------------------------------------------
+# Runs a command under GNU time; prints "wall_seconds peak_rss_kb".
+timed() {
+	local tf="$BENCH_DIR/time.out" log="$BENCH_DIR/last-run.log" t0 t1
+	t0=$EPOCHREALTIME
+	if ! "$GNU_TIME" -f '%M' -o "$tf" "$@" >"$log" 2>&1; then
+		tail -n 30 "$log" >&2
+		echo "bench: failed: $*" >&2
+		return 1
+	fi
+	t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" -v m="$(tail -n 1 "$tf")" 'BEGIN { printf "%.3f %d\n", b - a, m }'
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+fresh_target() {
+	dropdb --if-exists --force dst
+	createdb dst
+}
+# Every tool must leave the same row counts, indexes and foreign keys.
+check_target() { # check_target TOOL
+	local c o
+	c=$("${PSQL[@]}" -At -d dst -c "SELECT count(*) FROM customers")
+	o=$("${PSQL[@]}" -At -d dst -c "SELECT count(*) FROM orders")
+	if [[ $c != "$CUSTOMERS" || $o != "$ROWS" ]]; then
+		echo "bench: $1 left customers=$c orders=$o, expected $CUSTOMERS and $ROWS" >&2
+		return 1
+	fi
+	local idx fks
+	idx=$("${PSQL[@]}" -At -d dst -c "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'")
+	fks=$("${PSQL[@]}" -At -d dst -c "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
+	echo "$idx indexes, $fks foreign keys"
+}
+
+# The pipe: schema before the data, COPY binary per table (the two tables
+# at once, as two jobs), then indexes and constraints.
+pipe_copy() {
+	pg_dump -d src --section=pre-data | "${PSQL[@]}" -d dst >/dev/null
+	local pids=() t
+	for t in customers orders; do
+		psql -X -d src -c "COPY $t TO STDOUT (FORMAT binary)" |
+			psql -X -q -d dst -c "COPY $t FROM STDIN (FORMAT binary)" &
+		pids+=($!)
+	done
+	for t in "${pids[@]}"; do wait "$t"; done
+	pg_dump -d src --section=post-data | "${PSQL[@]}" -d dst >/dev/null
+}
+export -f pipe_copy
+export PSQL_STR="${PSQL[*]}"
+
+pgloader_cmd() {
+	cat >"$BENCH_DIR/pg.load" <<EOT
+LOAD DATABASE
+	FROM $(url src)
+	INTO $(url dst)
+WITH include drop, create tables, create indexes, reset sequences,
+	foreign keys, workers = $((JOBS * 2)), concurrency = 1,
+	prefetch rows = 25000
+;
+EOT
+	echo "$BENCH_DIR/pg.load"
+}
+
+run_tool() { # run_tool TOOL: prints "seconds rss_kb"
+	case $1 in
+	barge)
+		rm -f "$BENCH_DIR/pg-state.db"*
+		timed "$BARGE" copy "$(url src)" "$(url dst)" --jobs "$JOBS" \
+			--state "$BENCH_DIR/pg-state.db" --no-progress "${EXTRA[@]}"
+		;;
+	pgcopydb)
+		rm -rf "$BENCH_DIR/pgcopydb"
+		timed pgcopydb clone --source "$(url src)" --target "$(url dst)" \
+			--table-jobs "$JOBS" --index-jobs "$JOBS" --dir "$BENCH_DIR/pgcopydb" \
+			--no-owner --no-acl
+		;;
+	pgloader)
+		timed pgloader --no-ssl-cert-verification "$(pgloader_cmd)"
+		;;
+	pipe)
+		timed env PSQL_BIN=psql bash -c 'PSQL=($PSQL_STR); pipe_copy'
+		;;
+	esac
+}
+
+declare -A T M
+read -r -a tools <<<"$TOOLS"
+echo "bench: PostgreSQL -> PostgreSQL, customers $CUSTOMERS + orders $ROWS rows, $RUNS runs" >&2
+for ((i = 1; i <= RUNS; i++)); do
+	for tool in "${tools[@]}"; do
+		fresh_target
+		"${PSQL[@]}" -c CHECKPOINT
+		if ! read -r t m < <(run_tool "$tool" || echo "FAIL 0"); then t=FAIL; fi
+		if [[ $t == FAIL ]]; then
+			echo "bench: $tool failed in run $i (log: $BENCH_DIR/last-run.log)" >&2
+			T[$tool]+="FAIL "
+			continue
+		fi
+		what=$(check_target "$tool") || { T[$tool]+="FAIL "; continue; }
+		T[$tool]+="$t "
+		M[$tool]+="$m "
+		printf '  run %d/%d: %-9s %7.2f s  peak RSS %7.1f MiB  (%s)\n' "$i" "$RUNS" "$tool" "$t" \
+			"$(awk -v k="$m" 'BEGIN{print k/1024}')" "$what" >&2
+	done
+done
+if [[ " $TOOLS " == *" barge "* ]]; then
+	chunks=$(sqlite3 "$BENCH_DIR/pg-state.db" "SELECT count(*) FROM units WHERE digest IS NOT NULL AND status = 'done'" 2>/dev/null || echo "?")
+fi
+
+echo
+echo "PostgreSQL -> PostgreSQL: customers $CUSTOMERS + orders $ROWS rows into an empty database (median of $RUNS runs)"
+printf '%-10s %10s %14s %14s\n' tool seconds "barge/tool" "peak RSS MiB"
+bt=""
+if [[ -n ${T[barge]:-} && ${T[barge]} != *FAIL* ]]; then
+	read -r -a v <<<"${T[barge]}"
+	bt=$(median "${v[@]}")
+fi
+for tool in "${tools[@]}"; do
+	if [[ -z ${T[$tool]:-} || ${T[$tool]} == *FAIL* ]]; then
+		printf '%-10s %10s\n' "$tool" "failed"
+		continue
+	fi
+	read -r -a v <<<"${T[$tool]}"
+	read -r -a r <<<"${M[$tool]}"
+	awk -v n="$tool" -v t="$(median "${v[@]}")" -v b="$bt" -v m="$(median "${r[@]}")" 'BEGIN {
+		printf "%-10s %10.2f %14s %14.1f\n", n, t, (b != "" && t > 0 ? sprintf("%.2f", b / t) : "-"), m / 1024 }'
+done
+[[ -n $bt ]] && echo "barge: $chunks chunks with digests recorded in the state store"
+echo "aims: barge/pgcopydb <= 1.00, barge/pgloader <= 0.50, barge peak RSS <= 200 MiB"
