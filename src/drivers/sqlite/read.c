@@ -337,7 +337,34 @@ int sq_read_next(struct barge_reader *r, struct barge_batch *b)
 		for (size_t i = 0; i < r->ncols; i++) {
 			struct barge_value v;
 			int type = b->cols[i].type;
-			int err = sq_column_value(r->st, (int)i, type, &v, &r->scratch);
+			int st = sqlite3_column_type(r->st, (int)i);
+			/* the common exact cases straight into the batch */
+			if (st == SQLITE_NULL) {
+				barge_batch_put_null(b, i);
+				continue;
+			}
+			if (st == SQLITE_INTEGER && type == BARGE_T_INT64) {
+				barge_batch_put_i64(b, i, sqlite3_column_int64(r->st, (int)i));
+				continue;
+			}
+			if (st == SQLITE_FLOAT && type == BARGE_T_FLOAT64) {
+				barge_batch_put_f64(b, i, sqlite3_column_double(r->st, (int)i));
+				continue;
+			}
+			int err;
+			if (st == SQLITE_TEXT && type == BARGE_T_TEXT) {
+				const void *p = sqlite3_column_text(r->st, (int)i);
+				size_t n = (size_t)sqlite3_column_bytes(r->st, (int)i);
+				err = p || !n ? barge_batch_put_bytes(b, i, p ? p : "", n)
+					      : barge_error_set(BARGE_ENOMEM,
+								"out of memory reading a value");
+				if (err) {
+					barge_batch_abandon_row(b);
+					return err;
+				}
+				continue;
+			}
+			err = sq_column_value(r->st, (int)i, type, &v, &r->scratch);
 			if (err == BARGE_EDATA)
 				err = data_error(r, i, type);
 			if (!err)
