@@ -6,6 +6,7 @@
 #include "engine.h"
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +77,11 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_DONE;
 	}
+	/* SQLite's memory statistics take one process-wide mutex on every
+	 * allocation: with a reader and a writer thread on different handles
+	 * that lock serialized them. barge never reads the statistics. Must
+	 * come before SQLite is first used. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
