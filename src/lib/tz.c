@@ -4,6 +4,7 @@
  * "slim" files tzdata may ship stop their table early and rely on it).
  */
 #include "tz.h"
+#include "civil.h"
 #include "barge/barge.h"
 
 #include <stdio.h>
@@ -143,16 +144,6 @@ static void parse_rule(struct barge_tz *z, const char *p)
 
 /* ---- calendar ---------------------------------------------------------- */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int64_t year_of(int64_t secs)
 {
 	int64_t z = (secs >= 0 ? secs : secs - 86399) / 86400 + 719468;
@@ -170,7 +161,7 @@ static int64_t rule_local(const struct tz_rule_date *d, int64_t y)
 	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	int dim = d->month == 2 && leap ? 29 : dm[d->month - 1];
-	int64_t first = days_from_civil(y, d->month, 1);
+	int64_t first = barge_days_from_civil(y, d->month, 1);
 	int dow1 = (int)(((first + 4) % 7 + 7) % 7);
 	int day = 1 + (d->wday - dow1 + 7) % 7 + 7 * (d->week - 1);
 	while (day > dim)

@@ -4,6 +4,7 @@
  * encoding repair. Everything is exact or BARGE_EDATA with a reason.
  */
 #include "transform.h"
+#include "civil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -332,36 +333,6 @@ void barge_uuid_format(char out[37], const unsigned char u[16])
 
 /* ---- dates and times ------------------------------------------------------ */
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static int days_in_month(int64_t y, int m)
-{
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : dm[m - 1];
-}
-
 static int64_t digits(const char **p, const char *end, int n)
 {
 	int64_t v = 0;
@@ -383,9 +354,9 @@ static int parse_date(const char **pp, const char *end, int64_t *days)
 	if (m < 1 || m > 12 || p >= end || *p++ != '-')
 		return -1;
 	d = digits(&p, end, 2);
-	if (d < 1 || d > days_in_month(y, (int)m))
+	if (d < 1 || d > barge_days_in_month(y, (int)m))
 		return -1;
-	*days = days_from_civil(y, (int)m, (int)d);
+	*days = barge_days_from_civil(y, (int)m, (int)d);
 	*pp = p;
 	return 0;
 }
@@ -522,7 +493,7 @@ int barge_timestamp_format(struct barge_buf *out, int type, int64_t v)
 					(int)(us / 60 % 60), (int)(us % 60), frac);
 	if (days < -800000 || days > 3000000)
 		return BARGE_EDATA;
-	civil_from_days(days, &y, &m, &d);
+	barge_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999)
 		return BARGE_EDATA;
 	if (type == BARGE_T_DATE)

@@ -4,6 +4,7 @@
  * BARGE_EDATA, never a silent change (docs/sqlite.md lists the rules).
  */
 #include "sqlite_int.h"
+#include "civil.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,36 +15,6 @@
 #define DECIMAL_TEXT_MAX (1u << 20) /* longest decimal text accepted */
 
 /* ---- Dates: days since 1970-01-01 <-> proleptic Gregorian (H. Hinnant) ---- */
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static int days_in_month(int64_t y, int m)
-{
-	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : dm[m - 1];
-}
 
 /* Read exactly `n` digits at *p; -1 if they are not all digits. */
 static int64_t digits(const char **p, const char *end, int n)
@@ -67,9 +38,9 @@ static int parse_date(const char **pp, const char *end, int64_t *days)
 	if (m < 1 || m > 12 || p >= end || *p++ != '-')
 		return -1;
 	int64_t d = digits(&p, end, 2);
-	if (d < 1 || d > days_in_month(y, (int)m))
+	if (d < 1 || d > barge_days_in_month(y, (int)m))
 		return -1;
-	*days = days_from_civil(y, (int)m, (int)d);
+	*days = barge_days_from_civil(y, (int)m, (int)d);
 	*pp = p;
 	return 0;
 }
@@ -216,7 +187,7 @@ static int format_temporal(int type, int64_t v, char *out, size_t n)
 	}
 	if (days < -800000 || days > 3000000)
 		return -1;
-	civil_from_days(days, &y, &m, &d);
+	barge_civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999)
 		return -1;
 	if (type == BARGE_T_DATE) {
