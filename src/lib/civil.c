@@ -29,3 +29,96 @@ int barge_days_in_month(int64_t y, int m)
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	return m == 2 && leap ? 29 : dm[m - 1];
 }
+
+/* ---- ISO 8601 pieces ---------------------------------------------------- */
+
+/* Read exactly `n` digits at *p; -1 if they are not all digits. */
+int64_t barge_iso_digits(const char **p, const char *end, int n)
+{
+	int64_t v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (*p >= end || **p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+int barge_iso_date(const char **pp, const char *end, int64_t *days)
+{
+	const char *p = *pp;
+	int64_t y = barge_iso_digits(&p, end, 4);
+	if (y < 0 || p >= end || *p++ != '-')
+		return -1;
+	int64_t m = barge_iso_digits(&p, end, 2);
+	if (m < 1 || m > 12 || p >= end || *p++ != '-')
+		return -1;
+	int64_t d = barge_iso_digits(&p, end, 2);
+	if (d < 1 || d > barge_days_in_month(y, (int)m))
+		return -1;
+	*days = barge_days_from_civil(y, (int)m, (int)d);
+	*pp = p;
+	return 0;
+}
+
+/* HH:MM[:SS[.f...]] -> µs since midnight; digits past µs must be zeros. */
+int barge_iso_time(const char **pp, const char *end, int64_t *us)
+{
+	const char *p = *pp;
+	int64_t h = barge_iso_digits(&p, end, 2), mi, s = 0, frac = 0;
+	if (h < 0 || h > 23 || p >= end || *p++ != ':')
+		return -1;
+	mi = barge_iso_digits(&p, end, 2);
+	if (mi < 0 || mi > 59)
+		return -1;
+	if (p < end && *p == ':') {
+		p++;
+		s = barge_iso_digits(&p, end, 2);
+		if (s < 0 || s > 59)
+			return -1;
+		if (p < end && *p == '.') {
+			int nd = 0;
+			p++;
+			for (; p < end && *p >= '0' && *p <= '9'; p++, nd++) {
+				if (nd < 6)
+					frac = frac * 10 + (*p - '0');
+				else if (*p != '0')
+					return -1; /* finer than µs: not exact */
+			}
+			if (nd == 0)
+				return -1;
+			for (; nd < 6; nd++)
+				frac *= 10;
+		}
+	}
+	*us = ((h * 60 + mi) * 60 + s) * 1000000 + frac;
+	*pp = p;
+	return 0;
+}
+
+/* Z, +HH:MM, +HHMM or +HH -> offset in µs east of UTC. */
+int barge_iso_offset(const char **pp, const char *end, int64_t *off)
+{
+	const char *p = *pp;
+	if (p < end && *p == 'Z') {
+		*off = 0;
+		*pp = p + 1;
+		return 0;
+	}
+	if (p >= end || (*p != '+' && *p != '-'))
+		return -1;
+	int neg = *p++ == '-';
+	int64_t h = barge_iso_digits(&p, end, 2), m = 0;
+	if (h < 0 || h > 15)
+		return -1;
+	if (p < end) {
+		if (*p == ':')
+			p++;
+		m = barge_iso_digits(&p, end, 2);
+		if (m < 0 || m > 59)
+			return -1;
+	}
+	*off = (neg ? -1 : 1) * (h * 60 + m) * 60 * 1000000;
+	*pp = p;
+	return 0;
+}

@@ -333,106 +333,18 @@ void barge_uuid_format(char out[37], const unsigned char u[16])
 
 /* ---- dates and times ------------------------------------------------------ */
 
-static int64_t digits(const char **p, const char *end, int n)
-{
-	int64_t v = 0;
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (*p >= end || **p < '0' || **p > '9')
-			return -1;
-		v = v * 10 + (**p - '0');
-	}
-	return v;
-}
-
-static int parse_date(const char **pp, const char *end, int64_t *days)
-{
-	const char *p = *pp;
-	int64_t y = digits(&p, end, 4), m, d;
-	if (y < 0 || p >= end || *p++ != '-')
-		return -1;
-	m = digits(&p, end, 2);
-	if (m < 1 || m > 12 || p >= end || *p++ != '-')
-		return -1;
-	d = digits(&p, end, 2);
-	if (d < 1 || d > barge_days_in_month(y, (int)m))
-		return -1;
-	*days = barge_days_from_civil(y, (int)m, (int)d);
-	*pp = p;
-	return 0;
-}
-
-static int parse_time(const char **pp, const char *end, int64_t *us)
-{
-	const char *p = *pp;
-	int64_t h = digits(&p, end, 2), mi, s = 0, frac = 0;
-	if (h < 0 || h > 23 || p >= end || *p++ != ':')
-		return -1;
-	mi = digits(&p, end, 2);
-	if (mi < 0 || mi > 59)
-		return -1;
-	if (p < end && *p == ':') {
-		p++;
-		s = digits(&p, end, 2);
-		if (s < 0 || s > 59)
-			return -1;
-		if (p < end && *p == '.') {
-			int nd = 0;
-			for (p++; p < end && *p >= '0' && *p <= '9'; p++, nd++) {
-				if (nd < 6)
-					frac = frac * 10 + (*p - '0');
-				else if (*p != '0')
-					return -1; /* finer than µs */
-			}
-			if (!nd)
-				return -1;
-			for (; nd < 6; nd++)
-				frac *= 10;
-		}
-	}
-	*us = ((h * 60 + mi) * 60 + s) * 1000000 + frac;
-	*pp = p;
-	return 0;
-}
-
-/* Z, +HH[:MM] or +HHMM -> µs east of UTC. */
-static int parse_offset(const char **pp, const char *end, int64_t *off)
-{
-	const char *p = *pp;
-	if (p < end && *p == 'Z') {
-		*off = 0;
-		*pp = p + 1;
-		return 0;
-	}
-	if (p >= end || (*p != '+' && *p != '-'))
-		return -1;
-	int neg = *p++ == '-';
-	int64_t h = digits(&p, end, 2), m = 0;
-	if (h < 0 || h > 15)
-		return -1;
-	if (p < end) {
-		if (*p == ':')
-			p++;
-		m = digits(&p, end, 2);
-		if (m < 0 || m > 59)
-			return -1;
-	}
-	*off = (neg ? -1 : 1) * (h * 60 + m) * 60 * 1000000;
-	*pp = p;
-	return 0;
-}
-
 /* type: DATE, TIME, TIMESTAMP (no offset), TIMESTAMPTZ (offset, or UTC). */
 static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
 {
 	const char *end = p + n;
 	int64_t days = 0, us = 0, off = 0;
 	if (type == BARGE_T_TIME) {
-		if (parse_time(&p, end, &us) < 0 || p != end)
+		if (barge_iso_time(&p, end, &us) < 0 || p != end)
 			return -1;
 		*out = us;
 		return 0;
 	}
-	if (parse_date(&p, end, &days) < 0)
+	if (barge_iso_date(&p, end, &days) < 0)
 		return -1;
 	if (type == BARGE_T_DATE) {
 		*out = days;
@@ -442,10 +354,10 @@ static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
 		if (*p != ' ' && *p != 'T')
 			return -1;
 		p++;
-		if (parse_time(&p, end, &us) < 0)
+		if (barge_iso_time(&p, end, &us) < 0)
 			return -1;
 		if (p < end && type == BARGE_T_TIMESTAMPTZ &&
-		    parse_offset(&p, end, &off) < 0)
+		    barge_iso_offset(&p, end, &off) < 0)
 			return -1;
 	}
 	if (p != end)

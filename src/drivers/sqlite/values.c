@@ -14,98 +14,7 @@
 #define US_PER_DAY INT64_C(86400000000)
 #define DECIMAL_TEXT_MAX (1u << 20) /* longest decimal text accepted */
 
-/* ---- Dates: days since 1970-01-01 <-> proleptic Gregorian (H. Hinnant) ---- */
-
-/* Read exactly `n` digits at *p; -1 if they are not all digits. */
-static int64_t digits(const char **p, const char *end, int n)
-{
-	int64_t v = 0;
-	for (int i = 0; i < n; i++, (*p)++) {
-		if (*p >= end || **p < '0' || **p > '9')
-			return -1;
-		v = v * 10 + (**p - '0');
-	}
-	return v;
-}
-
-static int parse_date(const char **pp, const char *end, int64_t *days)
-{
-	const char *p = *pp;
-	int64_t y = digits(&p, end, 4);
-	if (y < 0 || p >= end || *p++ != '-')
-		return -1;
-	int64_t m = digits(&p, end, 2);
-	if (m < 1 || m > 12 || p >= end || *p++ != '-')
-		return -1;
-	int64_t d = digits(&p, end, 2);
-	if (d < 1 || d > barge_days_in_month(y, (int)m))
-		return -1;
-	*days = barge_days_from_civil(y, (int)m, (int)d);
-	*pp = p;
-	return 0;
-}
-
-/* HH:MM[:SS[.f...]] -> µs since midnight; digits past µs must be zeros. */
-static int parse_time(const char **pp, const char *end, int64_t *us)
-{
-	const char *p = *pp;
-	int64_t h = digits(&p, end, 2), mi, s = 0, frac = 0;
-	if (h < 0 || h > 23 || p >= end || *p++ != ':')
-		return -1;
-	mi = digits(&p, end, 2);
-	if (mi < 0 || mi > 59)
-		return -1;
-	if (p < end && *p == ':') {
-		p++;
-		s = digits(&p, end, 2);
-		if (s < 0 || s > 59)
-			return -1;
-		if (p < end && *p == '.') {
-			int nd = 0;
-			p++;
-			for (; p < end && *p >= '0' && *p <= '9'; p++, nd++) {
-				if (nd < 6)
-					frac = frac * 10 + (*p - '0');
-				else if (*p != '0')
-					return -1; /* finer than µs: not exact */
-			}
-			if (nd == 0)
-				return -1;
-			for (; nd < 6; nd++)
-				frac *= 10;
-		}
-	}
-	*us = ((h * 60 + mi) * 60 + s) * 1000000 + frac;
-	*pp = p;
-	return 0;
-}
-
-/* Z, +HH:MM, +HHMM or +HH -> offset in µs east of UTC. */
-static int parse_offset(const char **pp, const char *end, int64_t *off)
-{
-	const char *p = *pp;
-	if (p < end && *p == 'Z') {
-		*off = 0;
-		*pp = p + 1;
-		return 0;
-	}
-	if (p >= end || (*p != '+' && *p != '-'))
-		return -1;
-	int neg = *p++ == '-';
-	int64_t h = digits(&p, end, 2), m = 0;
-	if (h < 0 || h > 15)
-		return -1;
-	if (p < end) {
-		if (*p == ':')
-			p++;
-		m = digits(&p, end, 2);
-		if (m < 0 || m > 59)
-			return -1;
-	}
-	*off = (neg ? -1 : 1) * (h * 60 + m) * 60 * 1000000;
-	*pp = p;
-	return 0;
-}
+/* ---- Dates and times (the calendar and ISO pieces are in src/lib/civil.c) ---- */
 
 static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
 {
@@ -114,12 +23,12 @@ static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
 	int has_off = 0;
 
 	if (type == BARGE_T_TIME) {
-		if (parse_time(&p, end, &us) < 0 || p != end)
+		if (barge_iso_time(&p, end, &us) < 0 || p != end)
 			return -1;
 		*out = us;
 		return 0;
 	}
-	if (parse_date(&p, end, &days) < 0)
+	if (barge_iso_date(&p, end, &days) < 0)
 		return -1;
 	if (type == BARGE_T_DATE) {
 		*out = days;
@@ -129,10 +38,10 @@ static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
 		if (*p != ' ' && *p != 'T')
 			return -1;
 		p++;
-		if (parse_time(&p, end, &us) < 0)
+		if (barge_iso_time(&p, end, &us) < 0)
 			return -1;
 		if (p < end) {
-			if (parse_offset(&p, end, &off) < 0)
+			if (barge_iso_offset(&p, end, &off) < 0)
 				return -1;
 			has_off = 1;
 		}
