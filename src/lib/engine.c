@@ -288,16 +288,13 @@ static int tbl_want_mapped(struct tbl *t)
 }
 
 /*
- * Resolve a table against the source: the chunking key, the columns to
- * copy and their target names. Unknown tables and columns are usage
- * errors, found before anything is created.
+ * Check a job table's skipped and renamed columns against the source
+ * definition `d` and make its chunking key d's key (when the job names
+ * one). Usage errors name the table and column. Shared by copy and verify.
  */
-static int tbl_resolve(struct ctx *cx, struct tbl *t)
+int barge_job_table_apply(struct barge_table_def *d,
+			  const struct barge_job_table *jt)
 {
-	const struct barge_job_table *jt = t->jt;
-	struct barge_table_def *d = t->src;
-	int err;
-
 	for (size_t i = 0; i < jt->nskip; i++)
 		if (barge_table_def_find(d, jt->skip[i]) < 0)
 			return barge_error_set(BARGE_EUSAGE,
@@ -326,6 +323,22 @@ static int tbl_resolve(struct ctx *cx, struct tbl *t)
 		d->key = key;
 		d->nkey = jt->nkey;
 	}
+	return 0;
+}
+
+/*
+ * Resolve a table against the source: the chunking key, the columns to
+ * copy and their target names. Unknown tables and columns are usage
+ * errors, found before anything is created.
+ */
+static int tbl_resolve(struct ctx *cx, struct tbl *t)
+{
+	const struct barge_job_table *jt = t->jt;
+	struct barge_table_def *d = t->src;
+	int err;
+
+	if ((err = barge_job_table_apply(d, jt)) < 0)
+		return err;
 	t->how = barge_chunking_for(d, cx->dst.drv->caps);
 	t->with_rowid = t->how == BARGE_CHUNK_ROWID;
 

@@ -103,4 +103,9 @@ int barge_job_tables_from_plan(struct barge_job_table **out, size_t *n,
 			       const struct barge_plan *plan);
 void barge_job_tables_free(struct barge_job_table *t, size_t n);
 
+/* Check a table's skips and renames against its source definition and set
+ * the job's chunking key on it; BARGE_EUSAGE naming the column. */
+int barge_job_table_apply(struct barge_table_def *d,
+			  const struct barge_job_table *jt);
+
 #endif

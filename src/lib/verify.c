@@ -287,29 +287,8 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 	if (err < 0)
 		return err;
 	d = t->sdef;
-	for (size_t i = 0; i < jt->nskip; i++)
-		if (barge_table_def_find(d, jt->skip[i]) < 0)
-			return barge_error_set(BARGE_EUSAGE,
-					       "table '%s' has no column '%s' (to skip)",
-					       d->name, jt->skip[i]);
-	if (jt->nkey) {
-		size_t *key = calloc(jt->nkey, sizeof *key);
-		if (!key)
-			return barge_error_set(BARGE_ENOMEM, "out of memory");
-		for (size_t i = 0; i < jt->nkey; i++) {
-			int c = barge_table_def_find(d, jt->key[i]);
-			if (c < 0) {
-				free(key);
-				return barge_error_set(BARGE_EUSAGE,
-						       "table '%s' has no key column '%s'",
-						       d->name, jt->key[i]);
-			}
-			key[i] = (size_t)c;
-		}
-		free(d->key);
-		d->key = key;
-		d->nkey = jt->nkey;
-	}
+	if ((err = barge_job_table_apply(d, jt)) < 0)
+		return err;
 	t->scols = calloc(d->ncols + 1, sizeof *t->scols);
 	t->dcols = calloc(d->ncols + 1, sizeof *t->dcols);
 	t->stypes = calloc(d->ncols + 1, sizeof *t->stypes);
