@@ -182,7 +182,8 @@ struct barge_driver {
 	/*
 	 * Chunk planning. key_range: min, max and count of a single integer
 	 * key (or the row address when by_rowid); ENOTFOUND when the table is
-	 * empty. key_after: the key of the row `skip` rows after `from` (from
+	 * empty. The count only sizes the chunks: it may be an estimate
+	 * (PostgreSQL's pg_class.reltuples). key_after: the key of the row `skip` rows after `from` (from
 	 * included, NULL = first row) in binary key order; ENOTFOUND when there
 	 * are fewer rows.
 	 */

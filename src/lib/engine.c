@@ -1954,9 +1954,11 @@ static int plan_tables(struct ctx *cx)
 					    t->jt->settings.chunk_rows)) < 0)
 			return err;
 		err = barge_state_units_add(cx->st, cx->run, t->src->name, l.n, l.units);
+		if (!t->jt->where && l.rows > 0)
+			t->est_rows = l.rows; /* the progress lines need no count */
 		if (err == 0) {
 			char msg[256];
-			snprintf(msg, sizeof msg, "%zu chunks by %s, %lld rows",
+			snprintf(msg, sizeof msg, "%zu chunks by %s, about %lld rows",
 				 l.n, barge_chunking_name(t->how), (long long)l.rows);
 			barge_state_log(cx->st, cx->run, 0, "plan", msg);
 		}
@@ -2037,11 +2039,14 @@ out:
 	return err;
 }
 
-/* Estimated rows per table for the progress lines. */
+/* Estimated rows per table for the progress lines (counted unless the
+ * planning of this run gave a figure). */
 static void estimate_rows(struct ctx *cx)
 {
 	for (size_t i = 0; i < cx->ntbls; i++) {
 		struct tbl *t = &cx->tbls[i];
+		if (t->est_rows > 0)
+			continue;
 		if (barge_drv_count_rows(&cx->src, cx->leader, t->src, t->jt->where,
 					 &t->est_rows) < 0) {
 			t->est_rows = -1;

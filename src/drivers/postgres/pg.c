@@ -103,6 +103,18 @@ int pg_quote(struct barge_buf *b, const char *name)
 	return barge_buf_add(b, "\"", 1);
 }
 
+/* standard_conforming_strings is on: only quotes are doubled */
+int pg_quote_lit(struct barge_buf *b, const char *s)
+{
+	barge_buf_add(b, "'", 1);
+	for (; *s; s++) {
+		if (*s == '\'')
+			barge_buf_add(b, "'", 1);
+		barge_buf_add(b, s, 1);
+	}
+	return barge_buf_add(b, "'", 1);
+}
+
 int pg_table(struct barge_buf *b, const struct barge_conn *c,
 	     const char *table)
 {

@@ -73,6 +73,8 @@ int pg_query(struct barge_conn *c, const char *sql, int nparams,
 	     PGresult **out);
 /* Append a double-quoted identifier / "schema"."table". */
 int pg_quote(struct barge_buf *b, const char *name);
+/* Append a string literal ('...'). */
+int pg_quote_lit(struct barge_buf *b, const char *s);
 int pg_table(struct barge_buf *b, const struct barge_conn *c,
 	     const char *table);
 

@@ -64,19 +64,6 @@ static void stmts_dispose(struct stmts *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* A string literal (standard_conforming_strings is on: only quotes
- * are doubled). */
-static int quote_lit(struct barge_buf *b, const char *s)
-{
-	barge_buf_add(b, "'", 1);
-	for (; *s; s++) {
-		if (*s == '\'')
-			barge_buf_add(b, "'", 1);
-		barge_buf_add(b, s, 1);
-	}
-	return barge_buf_add(b, "'", 1);
-}
-
 /* Does the target table have a constraint of this name already? */
 static int has_constraint(struct barge_conn *c, const char *qtable,
 			  const char *name, int *out)
@@ -207,9 +194,9 @@ static int plan_from_pg(struct barge_conn *dst, struct barge_conn *src,
 		if (ident[0] == 'a' || ident[0] == 'd') {
 			barge_buf_adds(&sql, "DO $barge$ BEGIN IF NOT EXISTS (SELECT 1 "
 				       "FROM pg_attribute WHERE attrelid = ");
-			quote_lit(&sql, dstq.p);
+			pg_quote_lit(&sql, dstq.p);
 			barge_buf_adds(&sql, "::regclass AND attname = ");
-			quote_lit(&sql, tcol);
+			pg_quote_lit(&sql, tcol);
 			barge_buf_adds(&sql, " AND attidentity <> '') THEN ALTER TABLE ");
 			barge_buf_adds(&sql, dstq.p);
 			barge_buf_adds(&sql, " ALTER COLUMN ");
@@ -223,9 +210,9 @@ static int plan_from_pg(struct barge_conn *dst, struct barge_conn *src,
 					 PQgetvalue(res, i, 8),
 					 PQgetvalue(res, i, 9)[0] == 't' ? " CYCLE" : "");
 			barge_buf_adds(&sql, "SELECT setval(pg_get_serial_sequence(");
-			quote_lit(&sql, dstq.p);
+			pg_quote_lit(&sql, dstq.p);
 			barge_buf_adds(&sql, ", ");
-			quote_lit(&sql, tcol);
+			pg_quote_lit(&sql, tcol);
 			barge_buf_adds(&sql, "), ");
 		} else {
 			/* A serial's sequence keeps its name, in the target's
@@ -243,7 +230,7 @@ static int plan_from_pg(struct barge_conn *dst, struct barge_conn *src,
 					 dstq.p);
 			pg_quote(&sql, tcol);
 			barge_buf_adds(&sql, "; SELECT setval(");
-			quote_lit(&sql, seq.p ? seq.p : "");
+			pg_quote_lit(&sql, seq.p ? seq.p : "");
 			barge_buf_adds(&sql, ", ");
 			err = seq.err;
 			barge_buf_dispose(&seq);

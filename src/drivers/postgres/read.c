@@ -216,7 +216,7 @@ void pg_value_text(struct barge_buf *b, const struct barge_value *v)
 int pg_key_range(struct barge_conn *c, const struct barge_table_def *t,
 		 int by_rowid, int64_t *min, int64_t *max, int64_t *count)
 {
-	struct barge_buf sql;
+	struct barge_buf sql, lit;
 	PGresult *res = NULL;
 	int err;
 
@@ -224,26 +224,49 @@ int pg_key_range(struct barge_conn *c, const struct barge_table_def *t,
 		return barge_error_set(BARGE_EUSAGE,
 				       "postgres: table '%s' has no single integer "
 				       "key to split by value", t->name);
+	/*
+	 * min and max come from the key's index; the row count only sizes
+	 * the chunks, so the planner's estimate (pg_class.reltuples, kept by
+	 * VACUUM, ANALYZE and CREATE INDEX) is enough when there is one: a
+	 * count(*) would read the whole table once more before the copy.
+	 */
 	barge_buf_init(&sql, PG_SQL_CAP);
+	barge_buf_init(&lit, 4096);
+	pg_table(&lit, c, t->name);
 	barge_buf_adds(&sql, "SELECT min(");
 	pg_quote(&sql, t->cols[t->key[0]].name);
 	barge_buf_adds(&sql, "), max(");
 	pg_quote(&sql, t->cols[t->key[0]].name);
-	barge_buf_adds(&sql, "), count(*) FROM ");
+	barge_buf_adds(&sql, "), (SELECT reltuples::int8 FROM pg_class WHERE oid = ");
+	pg_quote_lit(&sql, lit.p ? lit.p : "");
+	barge_buf_adds(&sql, "::regclass) FROM ");
 	pg_table(&sql, c, t->name);
-	if ((err = sql.err) ||
+	if ((err = lit.err) || (err = sql.err) ||
 	    (err = pg_query(c, sql.p, 0, NULL, 0, t->name, &res)))
 		goto out;
-	*count = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	if (*count == 0) {
+	if (PQgetisnull(res, 0, 0)) {
 		err = barge_error_set(BARGE_ENOTFOUND, "postgres: table '%s' is empty",
 				      t->name);
 		goto out;
 	}
 	*min = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	*max = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	*count = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	if (*count > 0)
+		goto out;
+	/* never analyzed (-1), or analyzed while empty: count */
+	PQclear(res);
+	res = NULL;
+	barge_buf_clear(&sql);
+	barge_buf_adds(&sql, "SELECT count(*) FROM ");
+	pg_table(&sql, c, t->name);
+	if ((err = sql.err) ||
+	    (err = pg_query(c, sql.p, 0, NULL, 0, t->name, &res)))
+		goto out;
+	*count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 out:
 	PQclear(res);
+	barge_buf_dispose(&lit);
 	barge_buf_dispose(&sql);
 	return err;
 }
