@@ -242,6 +242,20 @@ struct barge_driver {
 			     const struct barge_table_def *const *dst_defs,
 			     int jobs);
 
+	/*
+	 * Optional, target side (replace and truncate re-runs): the foreign
+	 * keys that reference one of `tables` whose rows the run deletes
+	 * (emptied[i]: 1 by range, 2 all of them). Each one from another of `tables` goes to save(arg,
+	 * sql) as an idempotent statement that makes it again, and is then
+	 * dropped (after every save succeeded); one from a table outside the
+	 * list into a table the run truncates is BARGE_EUSAGE before
+	 * anything changes. fks_attach runs one saved statement.
+	 */
+	int (*fks_detach)(struct barge_conn *c, size_t n,
+			  const char *const *tables, const int *emptied,
+			  int (*save)(void *arg, const char *sql), void *arg);
+	int (*fks_attach)(struct barge_conn *c, const char *sql);
+
 	/* The type mapping table for `barge inspect`: engine -> logical. */
 	const struct barge_typemap *(*typemap)(size_t *n);
 

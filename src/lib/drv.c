@@ -326,3 +326,23 @@ int barge_drv_finish_tables(const struct barge_ep *ep, struct barge_conn *c,
 	FAULT("finish_tables");
 	return ep->drv->finish_tables(c, src, n, src_defs, dst_defs, jobs);
 }
+
+int barge_drv_fks_detach(const struct barge_ep *ep, struct barge_conn *c,
+			 size_t n, const char *const *tables, const int *emptied,
+			 int (*save)(void *arg, const char *sql), void *arg)
+{
+	if (!ep->drv->fks_detach || n == 0)
+		return 0;
+	FAULT("fks_detach");
+	return ep->drv->fks_detach(c, n, tables, emptied, save, arg);
+}
+
+int barge_drv_fks_attach(const struct barge_ep *ep, struct barge_conn *c,
+			 const char *sql)
+{
+	if (!ep->drv->fks_attach)
+		return barge_error_set(BARGE_EUSAGE, "the %s driver cannot make "
+				       "foreign keys", ep->drv->name);
+	FAULT("fks_attach");
+	return ep->drv->fks_attach(c, sql);
+}

@@ -83,6 +83,13 @@ int barge_drv_finish_tables(const struct barge_ep *ep, struct barge_conn *c,
 			    const struct barge_table_def *const *src_defs,
 			    const struct barge_table_def *const *dst_defs,
 			    int jobs);
+/* Optional slots (replace/truncate re-runs, driver.h): detach does nothing
+ * when the driver has none. */
+int barge_drv_fks_detach(const struct barge_ep *ep, struct barge_conn *c,
+			 size_t n, const char *const *tables, const int *emptied,
+			 int (*save)(void *arg, const char *sql), void *arg);
+int barge_drv_fks_attach(const struct barge_ep *ep, struct barge_conn *c,
+			 const char *sql);
 
 void barge_names_free(char **names); /* a NULL-terminated name array */
 

@@ -97,6 +97,7 @@ struct ctx {
 	char *token;
 	struct barge_state *st;
 	int64_t run;
+	int64_t prev_run;       /* the state file's earlier run (restart), or 0 */
 	struct tbl *tbls;
 	size_t ntbls;
 	pthread_mutex_t lock;
@@ -1884,6 +1885,129 @@ static int prepare_keymap(struct ctx *cx, struct barge_conn *tc)
 	return 0;
 }
 
+/*
+ * Replace and truncate delete rows of tables other tables may reference:
+ * the foreign keys between the job's tables into a table whose rows go
+ * are set aside before the data (each one's statement kept in the state
+ * store as flag "fk:N", "fks" = N) and made again after it
+ * (restore_fks). A resumed run finds them gone and keeps its list; a
+ * --restart takes over the earlier run's unrestored ones.
+ */
+struct fk_saver {
+	struct ctx *cx;
+	long n;
+};
+
+static int fk_count(struct ctx *cx, int64_t run, long *n)
+{
+	char *v = NULL;
+	*n = 0;
+	if (barge_state_flag_get(cx->st, run, "fks", &v) == 0)
+		*n = strtol(v, NULL, 10);
+	free(v);
+	barge_error_clear();
+	return 0;
+}
+
+static int fk_save(void *arg, const char *sql)
+{
+	struct fk_saver *s = arg;
+	char key[32], num[32];
+	int err;
+	snprintf(key, sizeof key, "fk:%ld", s->n + 1);
+	snprintf(num, sizeof num, "%ld", s->n + 1);
+	if ((err = barge_state_flag_set(s->cx->st, s->cx->run, key, sql)) < 0 ||
+	    (err = barge_state_flag_set(s->cx->st, s->cx->run, "fks", num)) < 0)
+		return err;
+	s->n++;
+	return 0;
+}
+
+static int detach_fks(struct ctx *cx, struct barge_conn *tc)
+{
+	const char **names = calloc(cx->ntbls + 1, sizeof *names);
+	int *emptied = calloc(cx->ntbls + 1, sizeof *emptied);
+	struct fk_saver s = {.cx = cx};
+	int err = 0, any = 0;
+
+	if (!names || !emptied) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		const struct tbl *t = &cx->tbls[i];
+		int mode = t->jt->settings.mode;
+		names[i] = t->target_name;
+		emptied[i] = !t->exists ? 0 : mode == BARGE_MODE_TRUNCATE ? 2
+				 : mode == BARGE_MODE_REPLACE;
+		any |= emptied[i];
+	}
+	if (!any)
+		goto out;
+	fk_count(cx, cx->run, &s.n);
+	if (cx->prev_run && cx->prev_run != cx->run && s.n == 0) {
+		/* a --restart: the earlier run's keys still set aside */
+		long pn = 0;
+		fk_count(cx, cx->prev_run, &pn);
+		for (long k = 1; k <= pn && err == 0; k++) {
+			char key[32], *sql = NULL, *done = NULL;
+			snprintf(key, sizeof key, "fk:%ld", k);
+			if (barge_state_flag_get(cx->st, cx->prev_run, key, &sql) == 0) {
+				snprintf(key, sizeof key, "fkdone:%ld", k);
+				if (barge_state_flag_get(cx->st, cx->prev_run, key, &done) < 0)
+					err = fk_save(&s, sql);
+			}
+			barge_error_clear();
+			free(sql);
+			free(done);
+		}
+		if (err < 0)
+			goto out;
+	}
+	err = barge_drv_fks_detach(&cx->dst, tc, cx->ntbls, names, emptied,
+				   fk_save, &s);
+out:
+	free(names);
+	free(emptied);
+	return err;
+}
+
+/* After the data (and finish_tables): the keys detach_fks set aside. */
+static int restore_fks(struct ctx *cx)
+{
+	struct barge_conn *tc = NULL;
+	long n = 0;
+	int err = 0;
+
+	fk_count(cx, cx->run, &n);
+	for (long k = 1; k <= n && err == 0; k++) {
+		char key[32], *sql = NULL, *done = NULL;
+		snprintf(key, sizeof key, "fkdone:%ld", k);
+		if (barge_state_flag_get(cx->st, cx->run, key, &done) == 0) {
+			free(done);
+			continue;
+		}
+		snprintf(key, sizeof key, "fk:%ld", k);
+		if ((err = barge_state_flag_get(cx->st, cx->run, key, &sql)) < 0)
+			break;
+		barge_error_clear();
+		if (!tc && (err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE)) < 0) {
+			free(sql);
+			break;
+		}
+		err = barge_drv_fks_attach(&cx->dst, tc, sql);
+		free(sql);
+		snprintf(key, sizeof key, "fkdone:%ld", k);
+		if (err == 0)
+			err = barge_state_flag_set(cx->st, cx->run, key, "1");
+	}
+	barge_drv_close(&cx->dst, tc);
+	if (err == 0 && n > 0)
+		barge_state_log(cx->st, cx->run, 0, "finish",
+				"foreign keys set aside for the data made again");
+	return err;
+}
+
 static int prepare_target(struct ctx *cx)
 {
 	struct barge_conn *tc = NULL;
@@ -1892,6 +2016,8 @@ static int prepare_target(struct ctx *cx)
 	if ((err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE | BARGE_OPEN_CREATE)) < 0)
 		return err;
 	if ((err = prepare_keymap(cx, tc)) < 0)
+		goto out;
+	if (cx->job->action == BARGE_JOB_COPY && (err = detach_fks(cx, tc)) < 0)
 		goto out;
 	for (size_t i = 0; i < cx->ntbls; i++) {
 		struct tbl *t = &cx->tbls[i];
@@ -2486,6 +2612,8 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 						  config, &cx.run)) < 0)
 			goto out;
 	}
+	if (prev && same && prev->id != cx.run)
+		cx.prev_run = prev->id;
 	res->run_id = cx.run;
 	if ((err = barge_state_run_set_status(cx.st, cx.run, "running")) < 0)
 		goto out;
@@ -2552,7 +2680,8 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 	if (job->action == BARGE_JOB_CHUNK || job->action == BARGE_JOB_ROW)
 		incomplete = atomic_load(&cx.failed_units) > 0;
 	else if (!incomplete && !atomic_load(&cx.aborted) &&
-		 !atomic_load(&stop_requested) && finish_tables(&cx) < 0) {
+		 !atomic_load(&stop_requested) &&
+		 (finish_tables(&cx) < 0 || restore_fks(&cx) < 0)) {
 		/* the data is in; the run is not done until the next one
 		 * finishes the tables */
 		incomplete = 1;

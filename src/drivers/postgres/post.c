@@ -506,3 +506,116 @@ out:
 	stmts_dispose(&s);
 	return err;
 }
+
+/* ---- Foreign keys set aside for replace and truncate -------------------- */
+
+/* A text[] literal of the names ({"a","b"}, " and \ escaped). */
+static int name_array(struct barge_buf *b, size_t n, const char *const *names)
+{
+	barge_buf_adds(b, "{");
+	for (size_t i = 0; i < n; i++) {
+		barge_buf_adds(b, i ? ",\"" : "\"");
+		for (const char *p = names[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				barge_buf_add(b, "\\", 1);
+			barge_buf_add(b, p, 1);
+		}
+		barge_buf_adds(b, "\"");
+	}
+	return barge_buf_adds(b, "}");
+}
+
+/*
+ * The foreign keys that reference one of `tables` (emptied[i]: the run
+ * deletes rows of tables[i], 1 by range, 2 all) in the target's schema. Those from another
+ * of `tables` are handed to save() as an idempotent statement that makes
+ * them again, then dropped, in one transaction. One from a table outside
+ * the list into a table the run truncates is an error before anything
+ * changes (TRUNCATE would refuse it; barge never cascades into it).
+ */
+int pg_fks_detach(struct barge_conn *c, size_t n, const char *const *tables,
+		  const int *emptied, int (*save)(void *arg, const char *sql),
+		  void *arg)
+{
+	struct barge_buf arr, sql;
+	PGresult *res = NULL;
+	int err;
+
+	barge_buf_init(&arr, 1u << 20);
+	barge_buf_init(&sql, PG_SQL_CAP);
+	if ((err = name_array(&arr, n, tables)))
+		goto out;
+	/* names qualified in the definitions: search_path pg_catalog */
+	if ((err = pg_exec(c, "BEGIN", NULL)) ||
+	    (err = pg_exec(c, "SET LOCAL search_path TO pg_catalog", NULL)))
+		goto out;
+	const char *params[2] = {c->schema, arr.p};
+	if ((err = pg_query(c,
+			    "SELECT k.conname, k.conrelid::regclass::text, "
+			    "  pg_get_constraintdef(k.oid), r.relname, "
+			    "  (cn.nspname = $1 AND cl.relname = ANY($2::text[])) "
+			    "FROM pg_constraint k "
+			    "JOIN pg_class r ON r.oid = k.confrelid "
+			    "JOIN pg_namespace rn ON rn.oid = r.relnamespace "
+			    "JOIN pg_class cl ON cl.oid = k.conrelid "
+			    "JOIN pg_namespace cn ON cn.oid = cl.relnamespace "
+			    "WHERE k.contype = 'f' AND rn.nspname = $1 AND "
+			    "  r.relname = ANY($2::text[]) "
+			    "ORDER BY k.conrelid, k.conname COLLATE \"C\"",
+			    2, params, 0, NULL, &res)))
+		goto rollback;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *name = PQgetvalue(res, i, 0);
+		const char *child = PQgetvalue(res, i, 1);
+		const char *parent = PQgetvalue(res, i, 3);
+		size_t p = 0;
+		while (p < n && strcmp(tables[p], parent) != 0)
+			p++;
+		if (p == n || !emptied[p])
+			continue; /* no rows of the parent are deleted */
+		if (PQgetvalue(res, i, 4)[0] != 't' && emptied[p] < 2)
+			continue; /* replace: PostgreSQL checks the rows it deletes */
+		if (PQgetvalue(res, i, 4)[0] != 't') {
+			err = barge_error_set(BARGE_EUSAGE,
+					      "postgres: table %s references %s "
+					      "(constraint %s) and is not in the job: "
+					      "truncate mode would have to empty it too; "
+					      "add it to the job, drop that constraint "
+					      "or use another mode",
+					      child, parent, name);
+			goto rollback;
+		}
+		barge_buf_clear(&sql);
+		barge_buf_adds(&sql, "DO $barge$ BEGIN IF NOT EXISTS (SELECT 1 FROM "
+			       "pg_constraint WHERE conrelid = ");
+		pg_quote_lit(&sql, child);
+		barge_buf_adds(&sql, "::regclass AND conname = ");
+		pg_quote_lit(&sql, name);
+		barge_buf_printf(&sql, ") THEN ALTER TABLE %s ADD CONSTRAINT ", child);
+		pg_quote(&sql, name);
+		barge_buf_printf(&sql, " %s; END IF; END $barge$",
+				 PQgetvalue(res, i, 2));
+		if ((err = sql.err) || (err = save(arg, sql.p)))
+			goto rollback;
+		barge_buf_clear(&sql);
+		barge_buf_printf(&sql, "ALTER TABLE %s DROP CONSTRAINT ", child);
+		pg_quote(&sql, name);
+		if ((err = sql.err) || (err = pg_exec(c, sql.p, NULL)))
+			goto rollback;
+	}
+	err = pg_exec(c, "COMMIT", NULL);
+	goto out;
+rollback:
+	if (PQstatus(c->pg) == CONNECTION_OK)
+		PQclear(PQexec(c->pg, "ROLLBACK"));
+out:
+	PQclear(res);
+	barge_buf_dispose(&arr);
+	barge_buf_dispose(&sql);
+	return err;
+}
+
+int pg_fks_attach(struct barge_conn *c, const char *sql)
+{
+	return pg_exec(c, sql, NULL);
+}
