@@ -152,6 +152,12 @@ struct barge_typemap {
 	const char *note;   /* how values are carried, or NULL */
 };
 
+/* finish_tables: what to make */
+enum {
+	BARGE_FINISH_TABLE = 1u << 0,
+	BARGE_FINISH_FKS = 1u << 1,
+};
+
 struct barge_driver {
 	const char *name; /* "sqlite" */
 	int version;      /* of this interface: 1 */
@@ -235,12 +241,16 @@ struct barge_driver {
 	 * the source's planning connection (in its snapshot) when the source
 	 * has the same driver, else NULL (then only what the definitions
 	 * hold). The driver may use up to `jobs` connections at once. Must be
-	 * idempotent: a run stopped half way calls it again.
+	 * idempotent: a run stopped half way calls it again. `what`: the
+	 * tables' own indexes, constraints and sequences (BARGE_FINISH_TABLE;
+	 * the engine asks for it as soon as a table's chunks are done, other
+	 * tables may still be loading) and/or their foreign keys
+	 * (BARGE_FINISH_FKS: every table they reference is finished).
 	 */
 	int (*finish_tables)(struct barge_conn *c, struct barge_conn *src,
 			     size_t n, const struct barge_table_def *const *src_defs,
 			     const struct barge_table_def *const *dst_defs,
-			     int jobs);
+			     int jobs, unsigned what);
 
 	/*
 	 * Optional, target side (replace and truncate re-runs): the foreign

@@ -319,12 +319,12 @@ int barge_drv_finish_tables(const struct barge_ep *ep, struct barge_conn *c,
 			    struct barge_conn *src, size_t n,
 			    const struct barge_table_def *const *src_defs,
 			    const struct barge_table_def *const *dst_defs,
-			    int jobs)
+			    int jobs, unsigned what)
 {
 	if (!ep->drv->finish_tables || n == 0)
 		return 0;
 	FAULT("finish_tables");
-	return ep->drv->finish_tables(c, src, n, src_defs, dst_defs, jobs);
+	return ep->drv->finish_tables(c, src, n, src_defs, dst_defs, jobs, what);
 }
 
 int barge_drv_fks_detach(const struct barge_ep *ep, struct barge_conn *c,

@@ -82,7 +82,7 @@ int barge_drv_finish_tables(const struct barge_ep *ep, struct barge_conn *c,
 			    struct barge_conn *src, size_t n,
 			    const struct barge_table_def *const *src_defs,
 			    const struct barge_table_def *const *dst_defs,
-			    int jobs);
+			    int jobs, unsigned what);
 /* Optional slots (replace/truncate re-runs, driver.h): detach does nothing
  * when the driver has none. */
 int barge_drv_fks_detach(const struct barge_ep *ep, struct barge_conn *c,

@@ -77,6 +77,8 @@ struct tbl {
 	size_t ngates;
 	size_t *gates;
 	atomic_llong open_units;
+	atomic_int failed;            /* this run's failed units */
+	char finish_err[512];         /* the early finish failed (finish_early) */
 	atomic_llong rej_total, read_total; /* the run's, for the budget */
 	atomic_int over_budget;
 	int how;                      /* enum barge_chunking */
@@ -102,6 +104,7 @@ struct ctx {
 	size_t ntbls;
 	pthread_mutex_t lock;
 	pthread_mutex_t write_turn; /* targets without parallel writes */
+	pthread_mutex_t leader_lock; /* the leader, used by workers to finish */
 	int consecutive_failures;
 	atomic_int aborted;
 	atomic_int failed_units;
@@ -1595,6 +1598,7 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		barge_state_unit_failed(cx->st, u->id, msg, 0);
 		barge_state_log(cx->st, cx->run, u->id, "skipped", msg);
 		atomic_fetch_add(&cx->failed_units, 1);
+		atomic_fetch_add(&t->failed, 1);
 		chunk_dispose(&ch);
 		return 0;
 	}
@@ -1653,6 +1657,7 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		barge_state_unit_failed(cx->st, u->id, emsg, 0);
 		barge_state_log(cx->st, cx->run, u->id, "failed", emsg);
 		atomic_fetch_add(&cx->failed_units, 1);
+		atomic_fetch_add(&t->failed, 1);
 		note_failure(cx, 1);
 		err = 0; /* a failed chunk is a result; the others go on */
 		break;
@@ -1715,6 +1720,58 @@ static size_t claimable(struct ctx *cx, struct barge_buf *b)
 	return waiting;
 }
 
+/*
+ * The table's last chunk is done: its own indexes, constraints and
+ * sequences now (the driver's finish_tables, BARGE_FINISH_TABLE), on this
+ * worker's target connection while the other workers copy other tables
+ * (pgcopydb overlaps the same way);
+ * its foreign keys wait for the end of the data (finish_tables). Flag
+ * "finish:T": "todo" -> "table" -> "done". A failure is the run's, at its
+ * end; the next run tries again.
+ */
+static void finish_early(struct worker *w, struct tbl *t)
+{
+	struct ctx *cx = w->cx;
+	char key[300], *v = NULL;
+	int todo;
+
+	if (cx->job->action != BARGE_JOB_COPY || !t->created || !w->tconn ||
+	    atomic_load(&t->failed) || atomic_load(&cx->aborted) ||
+	    atomic_load(&stop_requested))
+		return;
+	/* the last table to load is finished at the end, on --jobs
+	 * connections at once (no worker is left copying then) */
+	int loading = 0;
+	for (size_t i = 0; i < cx->ntbls; i++)
+		if (&cx->tbls[i] != t && atomic_load(&cx->tbls[i].open_units) > 0)
+			loading = 1;
+	if (!loading)
+		return;
+	snprintf(key, sizeof key, "finish:%s", t->src->name);
+	todo = barge_state_flag_get(cx->st, cx->run, key, &v) == 0 &&
+	       strcmp(v, "todo") == 0;
+	free(v);
+	barge_error_clear();
+	if (!todo)
+		return;
+	const struct barge_table_def *sd = t->src, *dd = t->dst;
+	pthread_mutex_lock(&cx->leader_lock);
+	int err = barge_drv_finish_tables(&cx->dst, w->tconn,
+					  cx->src.drv == cx->dst.drv ? cx->leader : NULL,
+					  1, &sd, &dd, 1, BARGE_FINISH_TABLE);
+	pthread_mutex_unlock(&cx->leader_lock);
+	char msg[600];
+	if (err == 0 && barge_state_flag_set(cx->st, cx->run, key, "table") == 0) {
+		snprintf(msg, sizeof msg, "indexes, constraints and sequences of %s "
+			 "made", t->target_name);
+		barge_state_log(cx->st, cx->run, 0, "finish", msg);
+		return;
+	}
+	snprintf(t->finish_err, sizeof t->finish_err, "%s", barge_error_last());
+	barge_state_log(cx->st, cx->run, 0, "error", t->finish_err);
+	barge_error_clear();
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -1747,11 +1804,11 @@ static void *worker_main(void *arg)
 			break;
 		err = process_unit(w, u, 0);
 		struct tbl *t = tbl_find(cx, u->table);
-		if (t)
-			atomic_fetch_sub(&t->open_units, 1);
 		barge_unit_free(u);
 		if (err < 0)
 			break;
+		if (t && atomic_fetch_sub(&t->open_units, 1) == 1)
+			finish_early(w, t);
 	}
 	barge_buf_dispose(&allowed);
 	if (err < 0) {
@@ -2105,9 +2162,10 @@ static int count_open(struct ctx *cx)
 		return err;
 	for (size_t j = 0; j < n; j++) {
 		struct tbl *t = tbl_find(cx, p[j].table);
-		if (t)
-			atomic_store(&t->open_units, p[j].chunks - p[j].chunks_done -
-							     p[j].chunks_failed);
+		if (!t)
+			continue;
+		atomic_store(&t->open_units, p[j].chunks - p[j].chunks_done -
+						     p[j].chunks_failed);
 	}
 	barge_table_progress_free(p, n);
 	return 0;
@@ -2115,14 +2173,16 @@ static int count_open(struct ctx *cx)
 
 /*
  * Once every chunk is done: the driver's finish_tables for the tables this
- * run created (flag "finish:T" = "todo" until it succeeded).
+ * run created: all of it for those still "todo", the foreign keys for those
+ * finish_early made ("table"). Flag "finish:T" = "done" when it succeeded.
  */
 static int finish_tables(struct ctx *cx)
 {
-	const struct barge_table_def **sd = calloc(cx->ntbls + 1, sizeof *sd);
-	const struct barge_table_def **dd = calloc(cx->ntbls + 1, sizeof *dd);
+	const struct barge_table_def **sd = calloc(2 * cx->ntbls + 2, sizeof *sd);
+	const struct barge_table_def **dd = calloc(2 * cx->ntbls + 2, sizeof *dd);
 	char key[300];
-	size_t n = 0;
+	size_t n[2] = {0, 0}; /* [0] "todo" at sd[0..], [1] "table" at sd[ntbls+1..] */
+	const char *early = NULL;
 	int err = 0;
 
 	if (!sd || !dd) {
@@ -2132,33 +2192,52 @@ static int finish_tables(struct ctx *cx)
 	for (size_t i = 0; i < cx->ntbls; i++) {
 		char *v = NULL;
 		snprintf(key, sizeof key, "finish:%s", cx->tbls[i].src->name);
-		if (barge_state_flag_get(cx->st, cx->run, key, &v) == 0 &&
-		    strcmp(v, "todo") == 0) {
-			sd[n] = cx->tbls[i].src;
-			dd[n++] = cx->tbls[i].dst;
+		if (cx->tbls[i].finish_err[0] && !early)
+			early = cx->tbls[i].finish_err;
+		if (barge_state_flag_get(cx->st, cx->run, key, &v) == 0) {
+			int g = strcmp(v, "todo") == 0 ? 0 : strcmp(v, "table") == 0 ? 1 : -1;
+			if (g >= 0) {
+				size_t at = (size_t)g * (cx->ntbls + 1) + n[g]++;
+				sd[at] = cx->tbls[i].src;
+				dd[at] = cx->tbls[i].dst;
+			}
 		}
 		free(v);
 	}
 	barge_error_clear();
-	if (!n)
+	if (early) {
+		/* a table's own part failed: the foreign keys that may need
+		 * it wait, with the rest, for the next run */
+		err = barge_error_set(BARGE_ERROR, "%s", early);
 		goto out;
-	struct barge_conn *tc = NULL;
-	if ((err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE)) < 0)
-		goto out;
-	err = barge_drv_finish_tables(&cx->dst, tc,
-				      cx->src.drv == cx->dst.drv ? cx->leader : NULL,
-				      n, sd, dd, cx->job->defaults.jobs);
-	barge_drv_close(&cx->dst, tc);
-	for (size_t i = 0; i < cx->ntbls && err == 0; i++) {
-		snprintf(key, sizeof key, "finish:%s", cx->tbls[i].src->name);
-		for (size_t j = 0; j < n; j++)
-			if (sd[j] == cx->tbls[i].src &&
-			    (err = barge_state_flag_set(cx->st, cx->run, key, "done")) < 0)
-				break;
 	}
-	if (err == 0)
-		barge_state_log(cx->st, cx->run, 0, "finish",
-				"indexes, constraints and sequences made");
+	if (n[0] + n[1]) {
+		struct barge_conn *tc = NULL, *sc;
+		if ((err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE)) < 0)
+			goto out;
+		sc = cx->src.drv == cx->dst.drv ? cx->leader : NULL;
+		/* the "todo" tables first: their unique indexes may be what the
+		 * foreign keys of the others need */
+		err = barge_drv_finish_tables(&cx->dst, tc, sc, n[0], sd, dd,
+					      cx->job->defaults.jobs,
+					      BARGE_FINISH_TABLE | BARGE_FINISH_FKS);
+		if (err == 0)
+			err = barge_drv_finish_tables(&cx->dst, tc, sc, n[1],
+						      sd + cx->ntbls + 1, dd + cx->ntbls + 1,
+						      cx->job->defaults.jobs,
+						      BARGE_FINISH_FKS);
+		barge_drv_close(&cx->dst, tc);
+		for (int g = 0; g < 2 && err == 0; g++)
+			for (size_t j = 0; j < n[g] && err == 0; j++) {
+				snprintf(key, sizeof key, "finish:%s",
+					 sd[(size_t)g * (cx->ntbls + 1) + j]->name);
+				err = barge_state_flag_set(cx->st, cx->run, key, "done");
+			}
+		if (err == 0)
+			barge_state_log(cx->st, cx->run, 0, "finish",
+					"indexes, constraints, foreign keys and "
+					"sequences made");
+	}
 out:
 	free(sd);
 	free(dd);
@@ -2550,6 +2629,7 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 	cx.job = job;
 	pthread_mutex_init(&cx.lock, NULL);
 	pthread_mutex_init(&cx.write_turn, NULL);
+	pthread_mutex_init(&cx.leader_lock, NULL);
 	barge_buf_init(&cx.notes, 16u << 20);
 
 	if ((err = validate(&cx, &owned, &nowned)) < 0)
@@ -2730,6 +2810,7 @@ out:
 	free(config);
 	pthread_mutex_destroy(&cx.lock);
 	pthread_mutex_destroy(&cx.write_turn);
+	pthread_mutex_destroy(&cx.leader_lock);
 	return err;
 }
 

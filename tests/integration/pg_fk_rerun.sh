@@ -43,6 +43,12 @@ expect_exit 0 "first copy" copy
 check "first copy exact" all_same
 want=$(fks)
 check "foreign keys made after the data" [ "$(echo "$want" | wc -l)" = 2 ]
+# customers (one chunk) is finished as soon as it is in, while orders (five
+# chunks, two workers) still loads
+early=$(sqlite3 st.db "SELECT min(id) FROM log WHERE message = 'indexes, constraints and sequences of customers made'")
+last=$(sqlite3 st.db "SELECT max(id) FROM log WHERE event = 'done'")
+before() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" -lt "$2" ]; }
+check "customers finished while orders loads" before "$early" "$last"
 
 # truncate over the finished target: TRUNCATE customers alone is refused
 # while orders references it

@@ -150,6 +150,6 @@ int pg_fks_detach(struct barge_conn *c, size_t n, const char *const *tables,
 int pg_fks_attach(struct barge_conn *c, const char *sql);
 int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 		     const struct barge_table_def *const *src_defs,
-		     const struct barge_table_def *const *dst_defs, int jobs);
+		     const struct barge_table_def *const *dst_defs, int jobs, unsigned what);
 
 #endif

@@ -1,12 +1,15 @@
 /*
- * After the data: the rest of a table barge created, built once every
- * chunk of the run is done (an index or a foreign key maintained row by row
- * during the copy costs more than one built at the end):
+ * After the data: the rest of a table barge created, built once its data
+ * is in (an index or a foreign key maintained row by row during the copy
+ * costs more than one built at the end). The engine asks for a table's
+ * own part (BARGE_FINISH_TABLE) as soon as that table's chunks are done,
+ * while other tables may still load, and for the foreign keys
+ * (BARGE_FINISH_FKS) once every table is:
  *
  *   phase 1  sequences and identity columns (set past the copied values),
- *            column defaults, secondary indexes, unique, exclusion and
- *            check constraints
- *   phase 2  foreign keys (they need the referenced unique indexes)
+ *            secondary indexes, unique, exclusion and check constraints
+ *   phase 2  column defaults (after the sequences nextval() names)
+ *   phase 3  foreign keys (they need the referenced unique indexes)
  *
  * The statements of a phase run on up to `jobs` connections at once, each
  * in its own transaction; everything is idempotent (IF NOT EXISTS, or
@@ -426,7 +429,7 @@ static void pg_unclone(struct barge_conn *c)
 
 int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 		     const struct barge_table_def *const *src_defs,
-		     const struct barge_table_def *const *dst_defs, int jobs)
+		     const struct barge_table_def *const *dst_defs, int jobs, unsigned what)
 {
 	struct stmts s = {0};
 	struct runner rs[MAX_JOBS];
@@ -481,6 +484,8 @@ int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 	for (int phase = 1; phase <= 3 && !err; phase++) {
 		size_t next = 0;
 		int started = 0;
+		if (!(what & (phase == 3 ? BARGE_FINISH_FKS : BARGE_FINISH_TABLE)))
+			continue;
 		for (int r = 0; r < nr; r++) {
 			rs[r].s = &s;
 			rs[r].phase = phase;
