@@ -123,6 +123,9 @@ struct barge_write_req {
 	const size_t *cols; /* target column index for each batch column */
 	int with_rowid;     /* the batch's last column is the row address */
 	int mode;           /* enum barge_mode */
+	/* the transaction emptied the table (truncate mode, a table of one
+	 * chunk): rows may be written frozen (PostgreSQL's COPY FREEZE) */
+	int freeze;
 };
 
 struct barge_conn;

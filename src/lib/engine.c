@@ -78,6 +78,7 @@ struct tbl {
 	size_t *gates;
 	atomic_llong open_units;
 	atomic_int failed;            /* this run's failed units */
+	int64_t nunits;               /* the run's units of this table */
 	char finish_err[512];         /* the early finish failed (finish_early) */
 	atomic_llong rej_total, read_total; /* the run's, for the budget */
 	atomic_int over_budget;
@@ -1341,7 +1342,17 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	if ((err = barge_drv_begin(dst, w->tconn)) < 0)
 		goto out;
 	in_txn = 1;
-	if (mode == BARGE_MODE_REPLACE || (rerun && mode != BARGE_MODE_UPSERT)) {
+	/* truncate mode, a table of one chunk: emptied again in this
+	 * transaction (it is empty already, or holds an earlier attempt's
+	 * rows), so that its rows can be written frozen: no later VACUUM
+	 * has to visit them */
+	int freeze = mode == BARGE_MODE_TRUNCATE && t->nunits == 1 &&
+		     cx->job->action == BARGE_JOB_COPY;
+	if (freeze) {
+		if ((err = barge_drv_truncate(dst, w->tconn, t->dst)) < 0)
+			goto out;
+	} else if (mode == BARGE_MODE_REPLACE ||
+		   (rerun && mode != BARGE_MODE_UPSERT)) {
 		if (t->how == BARGE_CHUNK_ONE)
 			err = barge_drv_truncate(dst, w->tconn, t->dst);
 		else
@@ -1355,6 +1366,7 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		.cols = t->dst_cols,
 		.with_rowid = t->with_rowid,
 		.mode = mode,
+		.freeze = freeze,
 	};
 	struct barge_write_req kreq = {
 		.table = cx->km_def,
@@ -2164,6 +2176,7 @@ static int count_open(struct ctx *cx)
 		struct tbl *t = tbl_find(cx, p[j].table);
 		if (!t)
 			continue;
+		t->nunits = p[j].chunks;
 		atomic_store(&t->open_units, p[j].chunks - p[j].chunks_done -
 						     p[j].chunks_failed);
 	}

@@ -36,6 +36,7 @@ struct barge_writer {
 	size_t nkeyb;        /* batch columns of the key, for messages/upsert */
 	size_t *keyb;
 	int mode;
+	int freeze;          /* COPY ... FREEZE (the table emptied in this txn) */
 	int ready;           /* the first batch set the writer up */
 	int staged;
 	char stage[48];
@@ -92,6 +93,7 @@ int pg_write_open(struct barge_writer **out, struct barge_conn *c,
 	barge_buf_init(&w->out, OUT_CAP);
 	w->c = c;
 	w->mode = req->mode;
+	w->freeze = req->freeze;
 	w->ncols = req->ncols;
 	w->table = strdup(t->name);
 	w->cols = calloc(req->ncols + 1, sizeof *w->cols);
@@ -215,7 +217,8 @@ static int setup(struct barge_writer *w, const struct barge_batch *b)
 				barge_buf_adds(cs, ", ");
 			pg_quote(cs, w->cols[i].name);
 		}
-		barge_buf_adds(cs, ") FROM STDIN (FORMAT binary)");
+		barge_buf_adds(cs, w->freeze ? ") FROM STDIN (FORMAT binary, FREEZE)"
+					     : ") FROM STDIN (FORMAT binary)");
 		return cs->err;
 	}
 
