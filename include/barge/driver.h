@@ -39,6 +39,15 @@ struct barge_fk_def {
 	char **ref_cols;  /* in ref_table; same count */
 };
 
+/* A secondary index on plain columns (not the primary key; indexes on
+ * expressions and partial ones are left out). */
+struct barge_index_def {
+	char *name;
+	int unique;
+	size_t ncols;
+	char **cols;      /* in this table, in index order */
+};
+
 struct barge_table_def {
 	char *name;
 	size_t ncols;
@@ -49,6 +58,8 @@ struct barge_table_def {
 	int64_t rows;     /* row count, -1 when not counted */
 	size_t nfks;
 	struct barge_fk_def *fks;
+	size_t nindexes;
+	struct barge_index_def *indexes;
 	size_t nwarnings;
 	char **warnings;  /* one-line problems: no key, unmappable type, ... */
 };

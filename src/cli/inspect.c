@@ -301,6 +301,18 @@ static void print_table(FILE *f, const struct barge_table_def *t)
 		put_names(f, k->ref_cols, k->ncols);
 		fputs(")\n", f);
 	}
+	fputs("  indexes:", f);
+	if (!t->nindexes)
+		fputs(" none", f);
+	fputc('\n', f);
+	for (size_t i = 0; i < t->nindexes; i++) {
+		const struct barge_index_def *x = &t->indexes[i];
+		fputs("    ", f);
+		put_text(f, x->name, 0);
+		fputs(x->unique ? " unique (" : " (", f);
+		put_names(f, x->cols, x->ncols);
+		fputs(")\n", f);
+	}
 	fputs("  warnings:", f);
 	if (!t->nwarnings)
 		fputs(" none", f);
@@ -410,6 +422,16 @@ static void json_table(struct barge_buf *b, const struct barge_table_def *t)
 		json_str(b, k->ref_table);
 		barge_buf_adds(b, ",\"ref_columns\":");
 		json_names(b, k->ref_cols, k->ncols);
+		barge_buf_adds(b, "}");
+	}
+	barge_buf_adds(b, "],\"indexes\":[");
+	for (size_t i = 0; i < t->nindexes; i++) {
+		const struct barge_index_def *x = &t->indexes[i];
+		barge_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+		json_str(b, x->name);
+		barge_buf_printf(b, ",\"unique\":%s,\"columns\":",
+				 x->unique ? "true" : "false");
+		json_names(b, x->cols, x->ncols);
 		barge_buf_adds(b, "}");
 	}
 	barge_buf_adds(b, "],\"warnings\":");

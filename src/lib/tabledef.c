@@ -84,6 +84,16 @@ int barge_table_def_dup(struct barge_table_def **out,
 		}
 	}
 	d->nwarnings = t->nwarnings;
+	d->nindexes = t->nindexes;
+	if (t->nindexes && !(d->indexes = calloc(t->nindexes, sizeof *d->indexes)))
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+	for (size_t i = 0; d->indexes && i < t->nindexes; i++) {
+		const struct barge_index_def *x = &t->indexes[i];
+		d->indexes[i].name = dup_or_null(x->name, &err);
+		d->indexes[i].unique = x->unique;
+		d->indexes[i].ncols = x->ncols;
+		d->indexes[i].cols = dup_strv(x->cols, x->ncols, &err);
+	}
 	d->warnings = dup_strv(t->warnings, t->nwarnings, &err);
 	if (err) {
 		barge_table_def_free(d);
@@ -109,6 +119,11 @@ void barge_table_def_free(struct barge_table_def *t)
 		free(t->fks[i].ref_table);
 	}
 	free(t->fks);
+	for (size_t i = 0; t->indexes && i < t->nindexes; i++) {
+		free(t->indexes[i].name);
+		free_strv(t->indexes[i].cols, t->indexes[i].ncols);
+	}
+	free(t->indexes);
 	free_strv(t->warnings, t->nwarnings);
 	free(t->name);
 	free(t);

@@ -16,7 +16,8 @@
  * skipped when the target has a constraint of that name), so a run that
  * stops half way finishes on the next one. From a PostgreSQL source the
  * definitions are the source's own (pg_get_indexdef, pg_get_constraintdef,
- * pg_get_expr); from another engine nothing is made yet.
+ * pg_get_expr); from another engine, its secondary indexes on plain
+ * columns (barge_table_def.indexes), not its foreign keys.
  */
 #include "pg_int.h"
 
@@ -338,6 +339,40 @@ out:
 	return err;
 }
 
+/* From another engine: the source's secondary indexes on plain columns,
+ * when every column is in the target under the same name. */
+static int plan_from_defs(struct barge_conn *dst, const struct barge_table_def *sd,
+			  const struct barge_table_def *dd, struct stmts *out)
+{
+	struct barge_buf sql;
+	int err = 0;
+
+	barge_buf_init(&sql, PG_SQL_CAP);
+	for (size_t i = 0; i < sd->nindexes && !err; i++) {
+		const struct barge_index_def *x = &sd->indexes[i];
+		size_t k = 0;
+		while (k < x->ncols && barge_table_def_find(dd, x->cols[k]) >= 0)
+			k++;
+		if (!x->ncols || k < x->ncols)
+			continue; /* a column not copied, or renamed */
+		barge_buf_printf(&sql, "CREATE %sINDEX IF NOT EXISTS ",
+				 x->unique ? "UNIQUE " : "");
+		pg_quote(&sql, x->name);
+		barge_buf_adds(&sql, " ON ");
+		pg_table(&sql, dst, dd->name);
+		barge_buf_adds(&sql, " (");
+		for (k = 0; k < x->ncols; k++) {
+			if (k)
+				barge_buf_adds(&sql, ", ");
+			pg_quote(&sql, x->cols[k]);
+		}
+		barge_buf_adds(&sql, ")");
+		err = stmt_add(out, dd->name, 1, &sql);
+	}
+	barge_buf_dispose(&sql);
+	return err;
+}
+
 /* ---- Running the statements on several connections ------------------------ */
 
 struct runner {
@@ -437,14 +472,15 @@ int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 	int err = 0, nr = 0;
 
 	memset(rs, 0, sizeof rs);
-	/* From another engine: nothing yet (its foreign keys would make
-	 * re-runs in replace and truncate mode fail on the target). */
-	if (!src)
-		return 0;
+	/* From another engine: its indexes (not yet its foreign keys: the
+	 * data of another engine may not hold to them) */
+	for (size_t i = 0; !src && i < n; i++)
+		if ((err = plan_from_defs(c, src_defs[i], dst_defs[i], &s)))
+			goto out;
 	/* FK definitions name other tables unqualified when they are on the
 	 * search path: make that path the source's schema (for this
 	 * transaction only), and the target's on the target. */
-	{
+	if (src) {
 		const char *params[1] = {src->schema};
 		PGresult *res = NULL;
 		if ((err = pg_query(src, "SELECT set_config('search_path', "
@@ -453,7 +489,7 @@ int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 			goto out;
 		PQclear(res);
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; src && i < n; i++) {
 		if ((err = plan_from_pg(c, src, src_defs[i], dst_defs[i], &s)))
 			goto out;
 	}

@@ -199,6 +199,60 @@ out:
 	return err;
 }
 
+/* Secondary indexes on plain columns (not the primary key, not partial,
+ * none on an expression), for `barge inspect` and other engines. */
+static int load_indexes(struct barge_conn *c, struct barge_table_def *t,
+			const char *oid)
+{
+	PGresult *res = NULL;
+	const char *params[1] = {oid};
+	int err;
+
+	if ((err = pg_query(c,
+			    "SELECT x.indexrelid, ci.relname, x.indisunique, a.attname "
+			    "FROM pg_index x JOIN pg_class ci ON ci.oid = x.indexrelid "
+			    "CROSS JOIN LATERAL unnest(x.indkey::int2[]) "
+			    "  WITH ORDINALITY AS k(a, ord) "
+			    "JOIN pg_attribute a ON a.attrelid = x.indrelid "
+			    "  AND a.attnum = k.a "
+			    "WHERE x.indrelid = $1::oid AND NOT x.indisprimary "
+			    "  AND x.indexprs IS NULL AND x.indpred IS NULL "
+			    "  AND k.ord <= x.indnkeyatts "
+			    "ORDER BY ci.relname COLLATE \"C\", k.ord",
+			    1, params, 0, t->name, &res)))
+		return err;
+	const char *last = NULL;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct barge_index_def *x;
+		if (!last || strcmp(last, PQgetvalue(res, i, 0)) != 0) {
+			x = realloc(t->indexes, (t->nindexes + 1) * sizeof *x);
+			if (!x)
+				goto nomem;
+			t->indexes = x;
+			x = &t->indexes[t->nindexes++];
+			memset(x, 0, sizeof *x);
+			if (!(x->name = strdup(PQgetvalue(res, i, 1))))
+				goto nomem;
+			x->unique = PQgetvalue(res, i, 2)[0] == 't';
+			last = PQgetvalue(res, i, 0);
+		}
+		x = &t->indexes[t->nindexes - 1];
+		char **nc = realloc(x->cols, (x->ncols + 1) * sizeof *nc);
+		if (!nc)
+			goto nomem;
+		x->cols = nc;
+		if (!(x->cols[x->ncols] = strdup(PQgetvalue(res, i, 3))))
+			goto nomem;
+		x->ncols++;
+	}
+	goto out;
+nomem:
+	err = barge_error_set(BARGE_ENOMEM, "out of memory");
+out:
+	PQclear(res);
+	return err;
+}
+
 /*
  * Enum and domain types, remembered from the tables described (a
  * PostgreSQL source) so that create_table can make them on a PostgreSQL
@@ -395,7 +449,7 @@ int pg_describe(struct barge_conn *c, const char *table,
 	} else if ((err = barge_table_def_warn(t, "no primary key: read in "
 						  "one chunk")))
 		goto out;
-	if ((err = load_fks(c, t, oid)))
+	if ((err = load_fks(c, t, oid)) || (err = load_indexes(c, t, oid)))
 		goto out;
 	*out = t;
 	t = NULL;

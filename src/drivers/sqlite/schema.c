@@ -145,6 +145,73 @@ static int load_fks(sqlite3 *db, struct barge_table_def *t)
 	return err;
 }
 
+static void index_drop_last(struct barge_table_def *t)
+{
+	struct barge_index_def *p = &t->indexes[--t->nindexes];
+	free(p->name);
+	for (size_t k = 0; k < p->ncols; k++)
+		free(p->cols[k]);
+	free(p->cols);
+}
+
+/* Secondary indexes on plain columns (from CREATE INDEX or UNIQUE, not
+ * the primary key's, not partial, none on an expression). */
+static int load_indexes(sqlite3 *db, struct barge_table_def *t)
+{
+	sqlite3_stmt *st = NULL;
+	int err, rc = SQLITE_DONE, skip = 0;
+	const char *last = NULL;
+
+	if ((err = sq_prepare(db, "SELECT l.name, l.\"unique\", i.name "
+				  "FROM pragma_index_list(?) l, "
+				  "pragma_index_info(l.name) i "
+				  "WHERE l.origin <> 'pk' AND l.partial = 0 "
+				  "ORDER BY l.name, i.seqno",
+			      &st, t->name)))
+		return err;
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		struct barge_index_def *x;
+		if (!name)
+			continue;
+		if (!last || strcmp(last, name) != 0) {
+			if (skip) /* the previous one had an expression */
+				index_drop_last(t);
+			skip = 0;
+			x = realloc(t->indexes, (t->nindexes + 1) * sizeof *x);
+			if (!x) {
+				err = barge_error_set(BARGE_ENOMEM, "out of memory");
+				break;
+			}
+			t->indexes = x;
+			x = &t->indexes[t->nindexes++];
+			memset(x, 0, sizeof *x);
+			x->name = dup_text(st, 0, &err);
+			x->unique = sqlite3_column_int(st, 1) != 0;
+			last = x->name;
+		}
+		x = &t->indexes[t->nindexes - 1];
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+			skip = 1;
+			continue;
+		}
+		char **nc = realloc(x->cols, (x->ncols + 1) * sizeof *nc);
+		if (!nc) {
+			err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			break;
+		}
+		x->cols = nc;
+		x->cols[x->ncols++] = dup_text(st, 2, &err);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_fail(db, rc, t->name, "reading indexes");
+	if (!err && skip)
+		index_drop_last(t);
+	sqlite3_finalize(st);
+	return err;
+}
+
 int sq_describe(struct barge_conn *c, const char *table,
 		struct barge_table_def **out)
 {
@@ -225,7 +292,7 @@ int sq_describe(struct barge_conn *c, const char *table,
 		    without_rowid)
 			cd->notnull = 1;
 	}
-	if ((err = load_fks(c->rd, t)))
+	if ((err = load_fks(c->rd, t)) || (err = load_indexes(c->rd, t)))
 		goto out;
 
 	if (!t->nkey && t->has_rowid)
