@@ -1488,6 +1488,54 @@ static int reconnect_source(struct worker *w)
 	return err;
 }
 
+/*
+ * The planning connection was lost (its server restarted, its backend
+ * terminated): a new one, for the finishing step's catalog reads. The
+ * run's exported snapshot died with the old one, so the new connection
+ * joins it only if it still exists; else it reads the source as it is now
+ * (the finishing step reads definitions, not data). Workers keep the
+ * snapshot in their own open transactions, so their chunks go on; only a
+ * worker that must reconnect its own source connection can no longer
+ * join it, and its chunk fails (a new run, --restart, takes a new one).
+ */
+static int reopen_leader(struct ctx *cx)
+{
+	int err;
+	barge_drv_close(&cx->src, cx->leader);
+	cx->leader = NULL;
+	if ((err = barge_drv_open(&cx->src, &cx->leader, BARGE_OPEN_READ)) < 0)
+		return err;
+	if (cx->token && barge_drv_snapshot_join(&cx->src, cx->leader, cx->token) == 0)
+		return 0;
+	barge_state_log(cx->st, cx->run, 0, "reconnect",
+			"the planning connection was lost, and the run's snapshot "
+			"with it: finishing reads the source's catalog as it is now");
+	barge_error_clear();
+	barge_drv_close(&cx->src, cx->leader);
+	cx->leader = NULL;
+	/* (the token stays: workers that reconnect try it, and fail) */
+	return barge_drv_open(&cx->src, &cx->leader, BARGE_OPEN_READ);
+}
+
+/* The driver's finish_tables with the leader as its source connection,
+ * once more on a new leader when the connection was lost. Caller holds
+ * leader_lock or runs alone. */
+static int finish_call(struct ctx *cx, struct barge_conn *tc, size_t n,
+		       const struct barge_table_def **sd,
+		       const struct barge_table_def **dd, int jobs, unsigned what)
+{
+	int same = cx->src.drv == cx->dst.drv;
+	int err = barge_drv_finish_tables(&cx->dst, tc, same ? cx->leader : NULL,
+					  n, sd, dd, jobs, what);
+	if (err != BARGE_ERETRY || !same)
+		return err;
+	barge_state_log(cx->st, cx->run, 0, "retry", barge_error_last());
+	if ((err = reopen_leader(cx)) < 0)
+		return err;
+	return barge_drv_finish_tables(&cx->dst, tc, cx->leader, n, sd, dd, jobs,
+				       what);
+}
+
 static double backoff(int attempt)
 {
 	double base = 0.05;
@@ -1767,11 +1815,15 @@ static void finish_early(struct worker *w, struct tbl *t)
 	if (!todo)
 		return;
 	const struct barge_table_def *sd = t->src, *dd = t->dst;
+	/* a target without parallel writes: not while a chunk writes */
+	int serial = !(cx->dst.drv->caps & BARGE_CAP_PARALLEL_WRITE);
+	if (serial)
+		pthread_mutex_lock(&cx->write_turn);
 	pthread_mutex_lock(&cx->leader_lock);
-	int err = barge_drv_finish_tables(&cx->dst, w->tconn,
-					  cx->src.drv == cx->dst.drv ? cx->leader : NULL,
-					  1, &sd, &dd, 1, BARGE_FINISH_TABLE);
+	int err = finish_call(cx, w->tconn, 1, &sd, &dd, 1, BARGE_FINISH_TABLE);
 	pthread_mutex_unlock(&cx->leader_lock);
+	if (serial)
+		pthread_mutex_unlock(&cx->write_turn);
 	char msg[600];
 	if (err == 0 && barge_state_flag_set(cx->st, cx->run, key, "table") == 0) {
 		snprintf(msg, sizeof msg, "indexes, constraints and sequences of %s "
@@ -2225,20 +2277,18 @@ static int finish_tables(struct ctx *cx)
 		goto out;
 	}
 	if (n[0] + n[1]) {
-		struct barge_conn *tc = NULL, *sc;
+		struct barge_conn *tc = NULL;
 		if ((err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE)) < 0)
 			goto out;
-		sc = cx->src.drv == cx->dst.drv ? cx->leader : NULL;
 		/* the "todo" tables first: their unique indexes may be what the
 		 * foreign keys of the others need */
-		err = barge_drv_finish_tables(&cx->dst, tc, sc, n[0], sd, dd,
-					      cx->job->defaults.jobs,
-					      BARGE_FINISH_TABLE | BARGE_FINISH_FKS);
-		if (err == 0)
-			err = barge_drv_finish_tables(&cx->dst, tc, sc, n[1],
-						      sd + cx->ntbls + 1, dd + cx->ntbls + 1,
-						      cx->job->defaults.jobs,
-						      BARGE_FINISH_FKS);
+		if (n[0])
+			err = finish_call(cx, tc, n[0], sd, dd, cx->job->defaults.jobs,
+					  BARGE_FINISH_TABLE | BARGE_FINISH_FKS);
+		if (err == 0 && n[1])
+			err = finish_call(cx, tc, n[1], sd + cx->ntbls + 1,
+					  dd + cx->ntbls + 1, cx->job->defaults.jobs,
+					  BARGE_FINISH_FKS);
 		barge_drv_close(&cx->dst, tc);
 		for (int g = 0; g < 2 && err == 0; g++)
 			for (size_t j = 0; j < n[g] && err == 0; j++) {

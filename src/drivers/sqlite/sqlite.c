@@ -383,6 +383,7 @@ const struct barge_driver barge_sqlite_driver = {
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.delete_range = sq_delete_range,
+	.finish_tables = sq_finish_tables,
 	.truncate = sq_truncate,
 	.write_open = sq_write_open,
 	.write_batch = sq_write_batch,

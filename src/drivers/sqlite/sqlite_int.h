@@ -145,6 +145,10 @@ void sq_read_close(struct barge_reader *r);
 int sq_delete_range(struct barge_conn *c, const struct barge_table_def *t,
 		    const struct barge_chunk *chunk);
 int sq_truncate(struct barge_conn *c, const struct barge_table_def *t);
+int sq_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
+		     const struct barge_table_def *const *src_defs,
+		     const struct barge_table_def *const *dst_defs, int jobs,
+		     unsigned what);
 int sq_write_open(struct barge_writer **out, struct barge_conn *c,
 		  const struct barge_write_req *req);
 int sq_write_batch(struct barge_writer *w, const struct barge_batch *b);

@@ -391,3 +391,64 @@ out:
 	barge_buf_dispose(&sql);
 	return err;
 }
+
+/*
+ * After the data, for the tables barge created: the source's secondary
+ * indexes on plain columns whose columns are all in the target under the
+ * same name (CREATE [UNIQUE] INDEX IF NOT EXISTS). A name SQLite keeps for
+ * itself (sqlite_autoindex_T_N, a UNIQUE constraint's) becomes T_cols_key.
+ * Foreign keys: nothing (SQLite's are part of CREATE TABLE).
+ */
+int sq_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
+		     const struct barge_table_def *const *src_defs,
+		     const struct barge_table_def *const *dst_defs, int jobs,
+		     unsigned what)
+{
+	struct barge_buf sql, name;
+	int err = 0;
+
+	(void)src;
+	(void)jobs;
+	if (!(what & BARGE_FINISH_TABLE))
+		return 0;
+	barge_buf_init(&sql, SQL_CAP);
+	barge_buf_init(&name, SQL_CAP);
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct barge_table_def *sd = src_defs[i], *dd = dst_defs[i];
+		for (size_t j = 0; j < sd->nindexes && !err; j++) {
+			const struct barge_index_def *x = &sd->indexes[j];
+			size_t k = 0;
+			while (k < x->ncols && barge_table_def_find(dd, x->cols[k]) >= 0)
+				k++;
+			if (!x->ncols || k < x->ncols)
+				continue;
+			barge_buf_clear(&name);
+			if (strncmp(x->name, "sqlite_", 7) == 0) {
+				barge_buf_adds(&name, dd->name);
+				for (k = 0; k < x->ncols; k++)
+					barge_buf_printf(&name, "_%s", x->cols[k]);
+				barge_buf_adds(&name, "_key");
+			} else {
+				barge_buf_adds(&name, x->name);
+			}
+			barge_buf_clear(&sql);
+			barge_buf_printf(&sql, "CREATE %sINDEX IF NOT EXISTS ",
+					 x->unique ? "UNIQUE " : "");
+			sq_quote(&sql, name.p ? name.p : "");
+			barge_buf_adds(&sql, " ON ");
+			sq_quote(&sql, dd->name);
+			barge_buf_adds(&sql, " (");
+			for (k = 0; k < x->ncols; k++) {
+				if (k)
+					barge_buf_adds(&sql, ", ");
+				sq_quote(&sql, x->cols[k]);
+			}
+			barge_buf_adds(&sql, ")");
+			if (!(err = name.err) && !(err = sql.err))
+				err = sq_exec(c->db, sql.p, dd->name);
+		}
+	}
+	barge_buf_dispose(&sql);
+	barge_buf_dispose(&name);
+	return err;
+}
