@@ -60,9 +60,35 @@ struct vt {
 	int sdb, ddb;                 /* ... made in the database on that side */
 	int native;                   /* ... by the same driver on both sides */
 	struct barge_chunk_list chunks;
+	/* Bucketed comparison (a single integer key, streamed digests): the
+	 * key space from kmin on is cut into nb buckets of kw keys (the first
+	 * open below, the last open above); each side is read whole, in
+	 * nparts key ranges, each row summed into its key's bucket (bd[0]
+	 * source, bd[1] target); then only the differing buckets are
+	 * localized. Other tables go chunk by chunk (chunks). */
+	int bucketed;
+	int64_t kmin;
+	uint64_t kw;
+	size_t nb, nparts;
+	struct barge_digest *bd[2];
 	struct barge_verify_table *res;
 	pthread_mutex_t lock;
 	int lock_init;
+};
+
+/* One piece of work for a worker. */
+enum {
+	W_CHUNK,   /* a planned chunk of a keyed table: digests, localization */
+	W_KEYLESS, /* a keyless table, whole */
+	W_PASS,    /* one side of one part of a bucketed table: bucket digests */
+	W_BUCKET,  /* a bucket of a bucketed table whose digests differ */
+};
+
+struct vwork {
+	size_t table;
+	int kind;
+	int side;   /* W_PASS: 0 source, 1 target */
+	size_t idx; /* the chunk, the part or the bucket */
 };
 
 struct vctx {
@@ -75,9 +101,10 @@ struct vctx {
 	struct barge_job_table *owned;
 	size_t nowned;
 	int64_t max_diffs, leaf_rows;
-	/* the work: every chunk of every keyed table, then keyless tables */
+	/* the work of the current phase (struct vwork), taken in order */
 	pthread_mutex_t qlock;
-	size_t next_table, next_chunk;
+	struct vwork *work;
+	size_t nwork, next_work;
 	atomic_int failed;
 	char errmsg[1024];
 	int errcode;
@@ -96,6 +123,8 @@ static void vt_dispose(struct vt *t)
 	free(t->rd_cols);
 	free(t->rd_types);
 	barge_chunk_list_dispose(&t->chunks);
+	free(t->bd[0]);
+	free(t->bd[1]);
 	if (t->lock_init)
 		pthread_mutex_destroy(&t->lock);
 }
@@ -1013,28 +1042,14 @@ struct vworker {
 	pthread_t thread;
 };
 
-/* The next piece of work: a chunk of a keyed table, or a keyless table
- * (chunk index SIZE_MAX). Returns 0 when none is left. */
-static int take_work(struct vctx *cx, size_t *ti, size_t *ci)
+/* The next piece of work of this phase; 0 when none is left. */
+static int take_work(struct vctx *cx, struct vwork *out)
 {
 	int got = 0;
 	pthread_mutex_lock(&cx->qlock);
-	while (cx->next_table < cx->nvts) {
-		struct vt *t = &cx->vts[cx->next_table];
-		if (!t->keyed) {
-			*ti = cx->next_table++;
-			*ci = SIZE_MAX;
-			got = 1;
-			break;
-		}
-		if (cx->next_chunk < t->chunks.n) {
-			*ti = cx->next_table;
-			*ci = cx->next_chunk++;
-			got = 1;
-			break;
-		}
-		cx->next_table++;
-		cx->next_chunk = 0;
+	if (cx->next_work < cx->nwork) {
+		*out = cx->work[cx->next_work++];
+		got = 1;
 	}
 	pthread_mutex_unlock(&cx->qlock);
 	return got;
@@ -1089,16 +1104,187 @@ out:
 	return err;
 }
 
+/* ---- Bucketed tables ----------------------------------------------------------- */
+
+/* Past this many buckets a table's buckets hold more rows each (memory:
+ * 2 x 24 bytes a bucket); localization splits the big ones. */
+#define BUCKETS_MAX ((size_t)1 << 18)
+
+/* Buckets suit a table compared by one integer key, streamed. */
+static int bucket_able(const struct vt *t)
+{
+	return t->keyed && !t->fast && t->nkey == 1 &&
+	       barge_chunking_for(t->sdef, 0) == BARGE_CHUNK_INT &&
+	       t->stypes[t->kpos[0]] == BARGE_T_INT64 &&
+	       t->dtypes[t->kpos[0]] == BARGE_T_INT64;
+}
+
+/*
+ * Cut the source's key span [min, max] into buckets of about leaf_rows / 2
+ * rows (dense keys), so a differing bucket is merged row by row at once,
+ * and the key space into one part per two workers (each side of a part
+ * is one read: with --jobs 2 the whole table, a sequential scan).
+ */
+static int plan_buckets(struct vctx *cx, struct vt *t, int jobs)
+{
+	int64_t min = 0, max = 0, count = 0;
+	int err = barge_drv_key_range(&cx->src, cx->slead, t->sdef, 0, &min, &max,
+				      &count);
+	if (err == BARGE_ENOTFOUND) { /* empty: one bucket takes everything */
+		barge_error_clear();
+		err = 0;
+	}
+	if (err < 0)
+		return err;
+	int64_t per = cx->leaf_rows / 2 > 0 ? cx->leaf_rows / 2 : 1;
+	uint64_t nb = (uint64_t)((count + per - 1) / per);
+	if (nb < 1)
+		nb = 1;
+	if (nb > BUCKETS_MAX)
+		nb = BUCKETS_MAX;
+	unsigned __int128 span = (unsigned __int128)((__int128)max - min) + 1;
+	unsigned __int128 w = (span + nb - 1) / nb;
+	t->kmin = min;
+	t->kw = (uint64_t)w;
+	/* every bucket starts at or below max */
+	t->nb = (size_t)((span + w - 1) / w);
+	t->nparts = (size_t)(jobs / 2 > 1 ? jobs / 2 : 1);
+	if (t->nparts > t->nb)
+		t->nparts = t->nb;
+	t->bd[0] = calloc(t->nb, sizeof *t->bd[0]);
+	t->bd[1] = calloc(t->nb, sizeof *t->bd[1]);
+	if (!t->bd[0] || !t->bd[1])
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->bucketed = 1;
+	t->res->chunks = (int64_t)t->nb;
+	return 0;
+}
+
+static size_t bucket_of(const struct vt *t, int64_t k)
+{
+	if (k <= t->kmin)
+		return 0;
+	uint64_t i = (uint64_t)((unsigned __int128)((__int128)k - t->kmin) / t->kw);
+	return i < t->nb ? (size_t)i : t->nb - 1;
+}
+
+/* The key range of buckets [b0, b1): open below from bucket 0, open above
+ * to the last. The caller frees ch->lo and ch->hi. */
+static int bucket_range(struct barge_chunk *ch, const struct vt *t, size_t b0,
+			size_t b1)
+{
+	memset(ch, 0, sizeof *ch);
+	int err = 0;
+	if (b0 > 0) {
+		struct barge_value v = {.type = BARGE_T_INT64,
+					.i = (int64_t)((__int128)t->kmin + (__int128)t->kw * b0)};
+		err = barge_key_new(&ch->lo, 1, &v);
+	}
+	if (err == 0 && b1 < t->nb) {
+		struct barge_value v = {.type = BARGE_T_INT64,
+					.i = (int64_t)((__int128)t->kmin + (__int128)t->kw * b1)};
+		err = barge_key_new(&ch->hi, 1, &v);
+	}
+	ch->seq = (int64_t)b0;
+	return err;
+}
+
+/* One side of one part: every row hashed into its key's bucket. Parts
+ * cover disjoint buckets, so no two workers add to one bucket. A NULL key
+ * (only a target can hold one) is an extra row outright. */
+static int do_pass(struct vworker *w, struct vt *t, size_t part, int target)
+{
+	struct vctx *cx = w->cx;
+	struct barge_digest *bd = t->bd[target];
+	size_t b0 = part * t->nb / t->nparts, b1 = (part + 1) * t->nb / t->nparts;
+	struct side s;
+	struct sread rd;
+	struct barge_batch *b = NULL;
+	struct barge_buf enc;
+	struct barge_chunk ch;
+	int64_t rows = 0;
+	int err;
+
+	memset(&rd, 0, sizeof rd);
+	barge_buf_init(&enc, ENC_CAP);
+	side_of(&s, cx, t, target, target ? w->dconn : w->sconn);
+	if ((err = bucket_range(&ch, t, b0, b1)) < 0 ||
+	    (err = barge_batch_new(&b, t->ncols, s.types, BATCH_ROWS)) < 0 ||
+	    (err = sread_open(&rd, &s, t->ncols, &ch, 0)) < 0)
+		goto out;
+	for (;;) {
+		if ((err = sread_next(&rd, b)) < 0 || b->nrows == 0)
+			break;
+		for (size_t r = 0; r < b->nrows; r++) {
+			uint64_t lo, hi;
+			if (barge_batch_is_null(b, t->kpos[0], r)) {
+				if ((err = add_diff(cx, t, BARGE_DIFF_EXTRA, b, r, NULL)) < 0)
+					goto out;
+				continue;
+			}
+			size_t i = bucket_of(t, barge_batch_i64(b, t->kpos[0], r));
+			i = i < b0 ? b0 : i >= b1 ? b1 - 1 : i;
+			if ((err = barge_canon_encode_row(&enc, b, t->ncols, r)) < 0)
+				goto out;
+			barge_canon_hash(&enc, &lo, &hi);
+			barge_digest_add(&bd[i], lo, hi);
+			rows++;
+		}
+	}
+	pthread_mutex_lock(&t->lock);
+	if (target)
+		t->res->target_rows += rows;
+	else
+		t->res->source_rows += rows;
+	pthread_mutex_unlock(&t->lock);
+out:
+	barge_key_free(ch.lo);
+	barge_key_free(ch.hi);
+	sread_close(&rd);
+	barge_batch_free(b);
+	barge_buf_dispose(&enc);
+	return err;
+}
+
+/* A bucket whose digests differ: localized like a differing chunk. */
+static int do_bucket(struct vworker *w, struct vt *t, size_t i)
+{
+	struct side ss, ds;
+	struct barge_chunk ch;
+	int err;
+
+	side_of(&ss, w->cx, t, 0, w->sconn);
+	side_of(&ds, w->cx, t, 1, w->dconn);
+	if ((err = bucket_range(&ch, t, i, i + 1)) == 0)
+		err = localize(w->cx, t, &ss, &ds, &ch, t->bd[0][i].rows, 0);
+	barge_key_free(ch.lo);
+	barge_key_free(ch.hi);
+	return err;
+}
+
+/* ---- Workers, phases ---------------------------------------------------------------- */
+
+static int do_work(struct vworker *w, const struct vwork *wk)
+{
+	struct vt *t = &w->cx->vts[wk->table];
+	switch (wk->kind) {
+	case W_KEYLESS: return do_chunk(w, t, SIZE_MAX);
+	case W_PASS: return do_pass(w, t, wk->idx, wk->side);
+	case W_BUCKET: return do_bucket(w, t, wk->idx);
+	default: return do_chunk(w, t, wk->idx);
+	}
+}
+
 static void *vworker_main(void *arg)
 {
 	struct vworker *w = arg;
 	struct vctx *cx = w->cx;
-	size_t ti, ci;
+	struct vwork wk;
 
-	while (!atomic_load(&cx->failed) && take_work(cx, &ti, &ci)) {
-		struct vt *t = &cx->vts[ti];
+	while (!atomic_load(&cx->failed) && take_work(cx, &wk)) {
+		struct vt *t = &cx->vts[wk.table];
 		double t0 = barge_monotonic();
-		int err = do_chunk(w, t, ci);
+		int err = do_work(w, &wk);
 		pthread_mutex_lock(&t->lock);
 		t->res->seconds += barge_monotonic() - t0;
 		pthread_mutex_unlock(&t->lock);
@@ -1291,12 +1477,86 @@ static void opts_defaults(struct vctx *cx, const struct barge_verify_opts *o)
 	cx->leaf_rows = o->leaf_rows > 0 ? o->leaf_rows : 1000;
 }
 
+/* Append a piece of work to this phase's list. */
+static int work_add(struct vctx *cx, size_t *cap, size_t table, int kind,
+		    int side, size_t idx)
+{
+	if (cx->nwork == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct vwork *g = realloc(cx->work, nc * sizeof *g);
+		if (!g)
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		cx->work = g;
+		*cap = nc;
+	}
+	cx->work[cx->nwork++] = (struct vwork){table, kind, side, idx};
+	return 0;
+}
+
+/* Phase 1: each bucketed part's source and target reads side by side (so
+ * both servers work at once), every chunk, every keyless table. */
+static int work_first(struct vctx *cx)
+{
+	size_t cap = 0;
+	int err = 0;
+	cx->nwork = cx->next_work = 0;
+	for (size_t i = 0; i < cx->nvts && err == 0; i++) {
+		struct vt *t = &cx->vts[i];
+		if (!t->keyed)
+			err = work_add(cx, &cap, i, W_KEYLESS, 0, 0);
+		for (size_t p = 0; t->bucketed && p < t->nparts && err == 0; p++)
+			if ((err = work_add(cx, &cap, i, W_PASS, 0, p)) == 0)
+				err = work_add(cx, &cap, i, W_PASS, 1, p);
+		for (size_t c = 0; t->keyed && !t->bucketed && c < t->chunks.n && err == 0; c++)
+			err = work_add(cx, &cap, i, W_CHUNK, 0, c);
+	}
+	return err;
+}
+
+/* Phase 2: the buckets whose counts or digests differ. */
+static int work_buckets(struct vctx *cx)
+{
+	size_t cap = 0;
+	int err = 0;
+	cx->nwork = cx->next_work = 0;
+	for (size_t i = 0; i < cx->nvts && err == 0; i++) {
+		struct vt *t = &cx->vts[i];
+		for (size_t b = 0; t->bucketed && b < t->nb && err == 0; b++) {
+			const struct barge_digest *x = &t->bd[0][b], *y = &t->bd[1][b];
+			if (x->rows == y->rows && x->lo == y->lo && x->hi == y->hi)
+				continue;
+			t->res->chunks_differing++;
+			err = work_add(cx, &cap, i, W_BUCKET, 0, b);
+		}
+	}
+	return err;
+}
+
+/* Run the phase's work on `jobs` threads; the first failure stops it. */
+static int run_workers(struct vctx *cx, struct vworker *ws, int jobs)
+{
+	int started = 0, err = 0;
+	for (int i = 0; i < jobs; i++) {
+		if (pthread_create(&ws[i].thread, NULL, vworker_main, &ws[i]) != 0) {
+			err = barge_error_set(BARGE_ERROR, "cannot start verify threads");
+			atomic_store(&cx->failed, 1);
+			break;
+		}
+		started++;
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(ws[i].thread, NULL);
+	if (err == 0 && atomic_load(&cx->failed))
+		err = barge_error_set(cx->errcode, "%s", cx->errmsg);
+	return err;
+}
+
 int barge_verify(const struct barge_verify_opts *o,
 		 struct barge_verify_result *res)
 {
 	struct vctx cx;
 	struct vworker *ws = NULL;
-	int jobs = o->jobs > 0 ? o->jobs : 1, started = 0, err;
+	int jobs = o->jobs > 0 ? o->jobs : 1, err;
 	int64_t chunk_rows = o->chunk_rows > 0 ? o->chunk_rows : 10000;
 	double t0 = barge_monotonic();
 
@@ -1312,6 +1572,11 @@ int barge_verify(const struct barge_verify_opts *o,
 		struct vt *t = &cx.vts[i];
 		if (!t->keyed)
 			continue;
+		if (bucket_able(t)) {
+			if ((err = plan_buckets(&cx, t, jobs)) < 0)
+				goto out;
+			continue;
+		}
 		int how = barge_chunking_for(t->sdef, 0);
 		if ((err = barge_chunk_plan(&t->chunks, &cx.src, cx.slead, t->sdef,
 					    how, chunk_rows)) < 0)
@@ -1328,20 +1593,12 @@ int barge_verify(const struct barge_verify_opts *o,
 		if ((err = vworker_open(&ws[i])) < 0)
 			goto out;
 	}
-	for (int i = 0; i < jobs; i++) {
-		if (pthread_create(&ws[i].thread, NULL, vworker_main, &ws[i]) != 0) {
-			err = barge_error_set(BARGE_ERROR, "cannot start verify threads");
-			break;
-		}
-		started++;
-	}
-	for (int i = 0; i < started; i++)
-		pthread_join(ws[i].thread, NULL);
-	if (err < 0)
-		goto out;
-	if (atomic_load(&cx.failed)) {
-		err = barge_error_set(cx.errcode, "%s", cx.errmsg);
-		goto out;
+	/* phase 1: chunks, keyless tables, both sides of every bucketed part;
+	 * phase 2: the buckets that differ */
+	for (int phase = 1; phase <= 2; phase++) {
+		if ((err = (phase == 1 ? work_first : work_buckets)(&cx)) < 0 ||
+		    (err = run_workers(&cx, ws, jobs)) < 0)
+			goto out;
 	}
 	res->equal = 1;
 	for (size_t i = 0; i < res->ntables; i++)
@@ -1354,6 +1611,7 @@ out:
 	for (int i = 0; ws && i < jobs; i++)
 		vworker_close(&ws[i]);
 	free(ws);
+	free(cx.work);
 	vctx_close(&cx);
 	pthread_mutex_destroy(&cx.qlock);
 	return err;
