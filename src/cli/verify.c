@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void help(int fix)
 {
@@ -41,7 +42,10 @@ static void help(int fix)
 	       "  --in-database       make chunk digests in the databases that can\n"
 	       "                      (PostgreSQL); streamed and hashed by barge\n"
 	       "                      otherwise, which measured faster here\n"
-	       "  --quiet             no per-difference lines\n");
+	       "  --quiet             no per-difference lines\n"
+	       "  --progress          progress lines (rows read per table) even when\n"
+	       "                      stderr is not a terminal\n"
+	       "  --no-progress       no progress lines\n");
 }
 
 struct vopts {
@@ -49,7 +53,7 @@ struct vopts {
 	int npos;
 	const char *tables, *state, *report;
 	int64_t jobs, chunk_rows, leaf_rows, max_diffs;
-	int against_state, quiet, in_database;
+	int against_state, quiet, in_database, progress;
 };
 
 static int num_opt(int64_t *out, const char *opt, const char *v)
@@ -65,6 +69,7 @@ static int num_opt(int64_t *out, const char *opt, const char *v)
 static int parse(struct vopts *o, int argc, char **argv, int fix)
 {
 	memset(o, 0, sizeof *o);
+	o->progress = isatty(2);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -77,6 +82,10 @@ static int parse(struct vopts *o, int argc, char **argv, int fix)
 			continue;
 		} else if (strcmp(a, "--quiet") == 0) {
 			o->quiet = 1;
+			continue;
+		} else if (strcmp(a, "--progress") == 0 ||
+			   strcmp(a, "--no-progress") == 0) {
+			o->progress = a[2] == 'p';
 			continue;
 		} else if (strcmp(a, "--in-database") == 0) {
 			o->in_database = 1;
@@ -316,6 +325,7 @@ int verify_cli(int argc, char **argv, int fix)
 	o.against_state = vo.against_state;
 	o.jobs = (int)vo.jobs;
 	o.in_database = vo.in_database;
+	o.progress = vo.progress;
 	o.chunk_rows = vo.chunk_rows;
 	o.leaf_rows = vo.leaf_rows;
 	o.max_diffs = vo.max_diffs;

@@ -16,7 +16,7 @@ static inline int put(struct barge_buf *b, const void *p, size_t n)
 		char *d = b->p + b->len;
 		if (n == 1)
 			*d = (char)*s;
-		else
+		else if (n)
 			memcpy(d, s, n);
 		b->len += n;
 		b->p[b->len] = '\0';

@@ -6,6 +6,7 @@
 #include "canon.h"
 #include "chunker.h"
 #include "drv.h"
+#include "progress.h"
 #include "state.h"
 #include "transform.h"
 #include "util.h"
@@ -15,6 +16,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define SPLIT_WAYS 16
 #define MAX_SPLIT_DEPTH 8
@@ -71,6 +74,10 @@ struct vt {
 	uint64_t kw;
 	size_t nb, nparts;
 	struct barge_digest *bd[2];
+	/* progress: rows read by the first pass (both sides), of about
+	 * est_rows (twice the source's count; -1 unknown) */
+	atomic_llong rows_read;
+	int64_t est_rows;
 	struct barge_verify_table *res;
 	pthread_mutex_t lock;
 	int lock_init;
@@ -982,6 +989,7 @@ static int compare_keyless(struct vctx *cx, struct vt *t, const struct side *ss,
 	if ((err = side_digest(ss, t->ncols, NULL, &x)) < 0 ||
 	    (err = side_digest(ds, t->ncols, NULL, &y)) < 0)
 		goto out;
+	atomic_fetch_add(&t->rows_read, (long long)(x.rows + y.rows));
 	if (x.rows == y.rows && x.lo == y.lo && x.hi == y.hi) {
 		pthread_mutex_lock(&t->lock);
 		t->res->source_rows = x.rows;
@@ -1089,6 +1097,7 @@ static int do_chunk(struct vworker *w, struct vt *t, size_t ci)
 	if ((err = side_digest(&ss, t->ncols, &ch, &x)) < 0 ||
 	    (err = side_digest(&ds, t->ncols, &ch, &y)) < 0)
 		goto out;
+	atomic_fetch_add(&t->rows_read, (long long)(x.rows + y.rows));
 	pthread_mutex_lock(&t->lock);
 	t->res->source_rows += x.rows;
 	t->res->target_rows += y.rows;
@@ -1156,6 +1165,7 @@ static int plan_buckets(struct vctx *cx, struct vt *t, int jobs)
 	if (!t->bd[0] || !t->bd[1])
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	t->bucketed = 1;
+	t->est_rows = 2 * count;
 	t->res->chunks = (int64_t)t->nb;
 	return 0;
 }
@@ -1215,6 +1225,7 @@ static int do_pass(struct vworker *w, struct vt *t, size_t part, int target)
 	for (;;) {
 		if ((err = sread_next(&rd, b)) < 0 || b->nrows == 0)
 			break;
+		atomic_fetch_add(&t->rows_read, (long long)b->nrows);
 		for (size_t r = 0; r < b->nrows; r++) {
 			uint64_t lo, hi;
 			if (barge_batch_is_null(b, t->kpos[0], r)) {
@@ -1477,6 +1488,89 @@ static void opts_defaults(struct vctx *cx, const struct barge_verify_opts *o)
 	cx->leaf_rows = o->leaf_rows > 0 ? o->leaf_rows : 1000;
 }
 
+/* ---- Progress ----------------------------------------------------------------------- */
+
+struct vprogress {
+	struct vctx *cx;
+	FILE *o;
+	int tty, lines, done;
+	double t0;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+/* One line a table: rows read of both sides so far. */
+static void vprogress_draw(struct vprogress *p, int final)
+{
+	double el = barge_monotonic() - p->t0;
+	if (p->tty && p->lines)
+		fprintf(p->o, "\033[%dA", p->lines);
+	p->lines = 0;
+	for (size_t i = 0; i < p->cx->nvts; i++) {
+		struct vt *t = &p->cx->vts[i];
+		long long done = atomic_load(&t->rows_read);
+		long long total = t->est_rows > done ? t->est_rows : done;
+		barge_progress_line(p->o, p->tty, t->jt->name, done,
+				    final ? done : total, el > 0 ? done / el : 0, final);
+		p->lines++;
+	}
+	fflush(p->o);
+}
+
+static void *vprogress_main(void *arg)
+{
+	struct vprogress *p = arg;
+	double every = p->tty ? 0.5 : 5.0;
+	pthread_mutex_lock(&p->lock);
+	while (!p->done) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		double when = (double)ts.tv_sec + ts.tv_nsec / 1e9 + every;
+		ts.tv_sec = (time_t)when;
+		ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		if (!p->done)
+			vprogress_draw(p, 0);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static int vprogress_start(struct vprogress *p, struct vctx *cx)
+{
+	memset(p, 0, sizeof *p);
+	if (!cx->o->progress)
+		return 0;
+	p->cx = cx;
+	p->o = cx->o->progress_out ? cx->o->progress_out : stderr;
+	p->tty = isatty(fileno(p->o));
+	p->t0 = barge_monotonic();
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (pthread_create(&p->thread, NULL, vprogress_main, p) != 0) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->cond);
+		return barge_error_set(BARGE_ERROR, "cannot start the progress thread");
+	}
+	return 1;
+}
+
+/* Stop the thread and draw the last lines. */
+static void vprogress_stop(struct vprogress *p, int started)
+{
+	if (started <= 0)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->done = 1;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	vprogress_draw(p, 1);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+}
+
 /* Append a piece of work to this phase's list. */
 static int work_add(struct vctx *cx, size_t *cap, size_t table, int kind,
 		    int side, size_t idx)
@@ -1556,7 +1650,8 @@ int barge_verify(const struct barge_verify_opts *o,
 {
 	struct vctx cx;
 	struct vworker *ws = NULL;
-	int jobs = o->jobs > 0 ? o->jobs : 1, err;
+	int jobs = o->jobs > 0 ? o->jobs : 1, prog_on = 0, err;
+	struct vprogress prog;
 	int64_t chunk_rows = o->chunk_rows > 0 ? o->chunk_rows : 10000;
 	double t0 = barge_monotonic();
 
@@ -1582,6 +1677,7 @@ int barge_verify(const struct barge_verify_opts *o,
 					    how, chunk_rows)) < 0)
 			goto out;
 		t->res->chunks = (int64_t)t->chunks.n;
+		t->est_rows = t->chunks.rows >= 0 ? 2 * t->chunks.rows : -1;
 	}
 	ws = calloc((size_t)jobs, sizeof *ws);
 	if (!ws) {
@@ -1595,11 +1691,18 @@ int barge_verify(const struct barge_verify_opts *o,
 	}
 	/* phase 1: chunks, keyless tables, both sides of every bucketed part;
 	 * phase 2: the buckets that differ */
-	for (int phase = 1; phase <= 2; phase++) {
-		if ((err = (phase == 1 ? work_first : work_buckets)(&cx)) < 0 ||
-		    (err = run_workers(&cx, ws, jobs)) < 0)
-			goto out;
+	if ((prog_on = vprogress_start(&prog, &cx)) < 0) {
+		err = prog_on;
+		goto out;
 	}
+	for (int phase = 1; phase <= 2 && err == 0; phase++) {
+		if ((err = (phase == 1 ? work_first : work_buckets)(&cx)) == 0)
+			err = run_workers(&cx, ws, jobs);
+		if (phase == 1)
+			vprogress_stop(&prog, prog_on);
+	}
+	if (err < 0)
+		goto out;
 	res->equal = 1;
 	for (size_t i = 0; i < res->ntables; i++)
 		if (!res->tables[i].equal)

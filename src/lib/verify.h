@@ -19,6 +19,7 @@
 #include "engine.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 enum barge_diff_kind {
 	BARGE_DIFF_MISSING = 0, /* in the source, not in the target */
@@ -76,6 +77,9 @@ struct barge_verify_opts {
 				 * run in state_path recorded */
 	int in_database;        /* chunk digests made in the databases that
 				 * can (the driver's digest_range slot) */
+	int progress;           /* 1 = live progress lines (rows read of
+				 * both sides per table) */
+	FILE *progress_out;     /* where (NULL = stderr) */
 };
 
 /*
