@@ -220,6 +220,15 @@ static void print_result(const struct barge_verify_result *res, int quiet)
 		       (long long)r->changed, r->equal ? "equal" : "DIFFERENT",
 		       r->seconds);
 	}
+	for (size_t i = 0; i < res->ntables; i++) {
+		const struct barge_verify_table *r = &res->tables[i];
+		size_t same = 0;
+		for (size_t j = 0; j < r->ninvariants; j++)
+			same += (size_t)r->invariants[j].equal;
+		if (r->ninvariants)
+			printf("%-24s invariants: %zu of %zu hold\n", r->table, same,
+			       r->ninvariants);
+	}
 	for (size_t i = 0; !quiet && i < res->ntables; i++) {
 		const struct barge_verify_table *r = &res->tables[i];
 		for (size_t j = 0; j < r->ndiffs; j++) {
@@ -233,6 +242,13 @@ static void print_result(const struct barge_verify_result *res, int quiet)
 			if (d->columns)
 				printf(" columns %s", d->columns);
 			printf("\n");
+		}
+		for (size_t j = 0; j < r->ninvariants; j++) {
+			const struct barge_verify_invariant *v = &r->invariants[j];
+			if (!v->equal)
+				printf("  invariant %s %s: source %s, target %s\n", r->table,
+				       v->text, v->source ? v->source : "NULL",
+				       v->target ? v->target : "NULL");
 		}
 		int64_t all = r->missing + r->extra + r->changed;
 		if (all > (int64_t)r->ndiffs && r->ndiffs)

@@ -2644,6 +2644,14 @@ int barge_job_tables_from_plan(struct barge_job_table **out, size_t *n,
 		if (pt->max_reject_ratio)
 			jt->max_reject_ratio = strtod(pt->max_reject_ratio, NULL);
 		jt->add = pt->add ? strdup(pt->add) : NULL;
+		if (pt->ninvariants) {
+			jt->invariants = strv_dup(pt->invariants, pt->ninvariants);
+			if (!jt->invariants) {
+				barge_job_tables_free(t, i + 1);
+				return barge_error_set(BARGE_ENOMEM, "out of memory");
+			}
+			jt->ninvariants = pt->ninvariants;
+		}
 		jt->opt_name = calloc(pt->ncolumns + 1, sizeof *jt->opt_name);
 		jt->opt_type = calloc(pt->ncolumns + 1, sizeof *jt->opt_type);
 		jt->opt_text = calloc(pt->ncolumns + 1, sizeof *jt->opt_text);
@@ -2685,6 +2693,7 @@ void barge_job_tables_free(struct barge_job_table *t, size_t n)
 		free(t[i].where);
 		strv_free(t[i].key, t[i].nkey);
 		strv_free(t[i].skip, t[i].nskip);
+		strv_free(t[i].invariants, t[i].ninvariants);
 		strv_free(t[i].rename_from, t[i].nrename);
 		strv_free(t[i].rename_to, t[i].nrename);
 		strv_free(t[i].opt_name, t[i].nopts);

@@ -40,6 +40,14 @@ struct barge_verify_diff {
 	int64_t seq;           /* CHUNK: the chunk number */
 };
 
+/* A plan invariant (docs/plan.md): its text and each side's value (NULL =
+ * SQL NULL); equal also when both are one number written two ways. */
+struct barge_verify_invariant {
+	char *text;
+	char *source, *target;
+	int equal;
+};
+
 struct barge_verify_table {
 	char *table;          /* source table (as in the plan) */
 	char *target;         /* target table */
@@ -55,6 +63,8 @@ struct barge_verify_table {
 	double seconds;
 	const char *digests;  /* how chunk digests were made (a constant):
 			       * "in-database", "streamed", ... */
+	size_t ninvariants;   /* the plan's invariants, each side's value */
+	struct barge_verify_invariant *invariants;
 };
 
 struct barge_verify_result {
