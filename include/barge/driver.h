@@ -314,6 +314,16 @@ struct barge_driver {
 	int (*keys_exist)(struct barge_conn *c, const char *table,
 			  const char *column, const struct barge_batch *b,
 			  size_t col, uint8_t *found);
+
+	/*
+	 * Optional (a plan's invariants, verify): agg([DISTINCT] column) over
+	 * the rows matching `where` (SQL, NULL = all); column NULL means
+	 * count(*). agg is count, sum, min, max or avg. The value as the
+	 * engine writes it in *out (malloc'd), NULL for SQL NULL.
+	 */
+	int (*aggregate)(struct barge_conn *c, const struct barge_table_def *t,
+			 const char *agg, int distinct, const char *column,
+			 const char *where, char **out);
 };
 
 /* Drivers compiled in, looked up by URL scheme. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void help(int fix)
 {
@@ -41,7 +42,10 @@ static void help(int fix)
 	       "  --in-database       make chunk digests in the databases that can\n"
 	       "                      (PostgreSQL); streamed and hashed by barge\n"
 	       "                      otherwise, which measured faster here\n"
-	       "  --quiet             no per-difference lines\n");
+	       "  --quiet             no per-difference lines\n"
+	       "  --progress          progress lines (rows read per table) even when\n"
+	       "                      stderr is not a terminal\n"
+	       "  --no-progress       no progress lines\n");
 }
 
 struct vopts {
@@ -49,7 +53,7 @@ struct vopts {
 	int npos;
 	const char *tables, *state, *report;
 	int64_t jobs, chunk_rows, leaf_rows, max_diffs;
-	int against_state, quiet, in_database;
+	int against_state, quiet, in_database, progress;
 };
 
 static int num_opt(int64_t *out, const char *opt, const char *v)
@@ -65,6 +69,7 @@ static int num_opt(int64_t *out, const char *opt, const char *v)
 static int parse(struct vopts *o, int argc, char **argv, int fix)
 {
 	memset(o, 0, sizeof *o);
+	o->progress = isatty(2);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -77,6 +82,10 @@ static int parse(struct vopts *o, int argc, char **argv, int fix)
 			continue;
 		} else if (strcmp(a, "--quiet") == 0) {
 			o->quiet = 1;
+			continue;
+		} else if (strcmp(a, "--progress") == 0 ||
+			   strcmp(a, "--no-progress") == 0) {
+			o->progress = a[2] == 'p';
 			continue;
 		} else if (strcmp(a, "--in-database") == 0) {
 			o->in_database = 1;
@@ -211,6 +220,15 @@ static void print_result(const struct barge_verify_result *res, int quiet)
 		       (long long)r->changed, r->equal ? "equal" : "DIFFERENT",
 		       r->seconds);
 	}
+	for (size_t i = 0; i < res->ntables; i++) {
+		const struct barge_verify_table *r = &res->tables[i];
+		size_t same = 0;
+		for (size_t j = 0; j < r->ninvariants; j++)
+			same += (size_t)r->invariants[j].equal;
+		if (r->ninvariants)
+			printf("%-24s invariants: %zu of %zu hold\n", r->table, same,
+			       r->ninvariants);
+	}
 	for (size_t i = 0; !quiet && i < res->ntables; i++) {
 		const struct barge_verify_table *r = &res->tables[i];
 		for (size_t j = 0; j < r->ndiffs; j++) {
@@ -224,6 +242,13 @@ static void print_result(const struct barge_verify_result *res, int quiet)
 			if (d->columns)
 				printf(" columns %s", d->columns);
 			printf("\n");
+		}
+		for (size_t j = 0; j < r->ninvariants; j++) {
+			const struct barge_verify_invariant *v = &r->invariants[j];
+			if (!v->equal)
+				printf("  invariant %s %s: source %s, target %s\n", r->table,
+				       v->text, v->source ? v->source : "NULL",
+				       v->target ? v->target : "NULL");
 		}
 		int64_t all = r->missing + r->extra + r->changed;
 		if (all > (int64_t)r->ndiffs && r->ndiffs)
@@ -316,6 +341,7 @@ int verify_cli(int argc, char **argv, int fix)
 	o.against_state = vo.against_state;
 	o.jobs = (int)vo.jobs;
 	o.in_database = vo.in_database;
+	o.progress = vo.progress;
 	o.chunk_rows = vo.chunk_rows;
 	o.leaf_rows = vo.leaf_rows;
 	o.max_diffs = vo.max_diffs;

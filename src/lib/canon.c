@@ -6,6 +6,35 @@
 #include <string.h>
 #include <xxhash.h>
 
+/* barge_buf_add with the common case inline: the encoder appends a few
+ * bytes at a time, millions of times (a call and a memmove each cost more
+ * than the copy). Errors stay sticky in the buffer, as with barge_buf_add. */
+static inline int put(struct barge_buf *b, const void *p, size_t n)
+{
+	if (!b->err && b->len + n < b->alloc) {
+		const unsigned char *s = p;
+		char *d = b->p + b->len;
+		if (n == 1)
+			*d = (char)*s;
+		else if (n)
+			memcpy(d, s, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return barge_buf_add(b, p, n);
+}
+
+static inline int put1(struct barge_buf *b, char c)
+{
+	if (!b->err && b->len + 1 < b->alloc) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return barge_buf_add(b, &c, 1);
+}
+
 void barge_digest_init(struct barge_digest *d)
 {
 	memset(d, 0, sizeof *d);
@@ -44,8 +73,8 @@ static int frame_x(struct barge_buf *out, int tag, int null, const void *p,
 	h[0] = (unsigned char)tag;
 	h[1] = (unsigned char)null;
 	put_int(h + 2, n, 4, be);
-	barge_buf_add(out, h, sizeof h);
-	return barge_buf_add(out, p, n);
+	put(out, h, sizeof h);
+	return put(out, p, n);
 }
 
 /* The encoder's byte order for this thread's current call: the canonical
@@ -163,11 +192,11 @@ static void put_cp(struct barge_buf *o, unsigned cp)
 		case '\t': sh = "\\t"; break;
 		}
 		if (sh) {
-			barge_buf_add(o, sh, 2);
+			put(o, sh, 2);
 			return;
 		}
 		char e[6] = {'\\', 'u', '0', '0', hexd[cp >> 4], hexd[cp & 15]};
-		barge_buf_add(o, e, 6);
+		put(o, e, 6);
 		return;
 	} else if (cp < 0x80) {
 		u[0] = (unsigned char)cp;
@@ -188,7 +217,7 @@ static void put_cp(struct barge_buf *o, unsigned cp)
 		u[3] = (unsigned char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
-	barge_buf_add(o, u, n);
+	put(o, u, n);
 }
 
 /* A string (the text is valid UTF-8, checked up front). */
@@ -197,25 +226,25 @@ static int j_string(struct jp *j)
 	if (j->p >= j->end || *j->p != '"')
 		return -1;
 	j->p++;
-	barge_buf_add(j->out, "\"", 1);
+	put(j->out, "\"", 1);
 	while (j->p < j->end) {
 		unsigned char c = (unsigned char)*j->p;
 		if (c == '"') {
 			j->p++;
-			return barge_buf_add(j->out, "\"", 1) < 0 ? -1 : 0;
+			return put(j->out, "\"", 1) < 0 ? -1 : 0;
 		}
 		if (c < 0x20)
 			return -1;
 		if (c != '\\') {
-			/* copy a whole UTF-8 sequence */
-			size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-			if ((size_t)(j->end - j->p) < n)
-				return -1;
-			if (n == 1)
-				put_cp(j->out, c);
-			else
-				barge_buf_add(j->out, j->p, n);
-			j->p += n;
+			/* a run of bytes written as they are: everything but '"',
+			 * '\\' and control characters (the text is valid UTF-8, so
+			 * a run never ends inside a sequence) */
+			const char *q = j->p + 1;
+			while (q < j->end && (unsigned char)*q >= 0x20 && *q != '"' &&
+			       *q != '\\')
+				q++;
+			put(j->out, j->p, (size_t)(q - j->p));
+			j->p = q;
 			continue;
 		}
 		if (j->end - j->p < 2)
@@ -319,28 +348,28 @@ static int j_number(struct jp *j)
 		exp++;
 	}
 	if (nd == 0)
-		return barge_buf_add(j->out, "0", 1) < 0 ? -1 : 0;
+		return put(j->out, "0", 1) < 0 ? -1 : 0;
 	if (neg)
-		barge_buf_add(j->out, "-", 1);
+		put(j->out, "-", 1);
 	int64_t k = (int64_t)nd;
 	if (exp >= 0 && k + exp <= 21) {
-		barge_buf_add(j->out, digits, nd);
+		put(j->out, digits, nd);
 		for (int64_t i = 0; i < exp; i++)
-			barge_buf_add(j->out, "0", 1);
+			put(j->out, "0", 1);
 	} else if (exp < 0 && -exp < k) {
-		barge_buf_add(j->out, digits, (size_t)(k + exp));
-		barge_buf_add(j->out, ".", 1);
-		barge_buf_add(j->out, digits + k + exp, (size_t)-exp);
+		put(j->out, digits, (size_t)(k + exp));
+		put(j->out, ".", 1);
+		put(j->out, digits + k + exp, (size_t)-exp);
 	} else if (exp < 0 && -exp - k <= 6) {
-		barge_buf_add(j->out, "0.", 2);
+		put(j->out, "0.", 2);
 		for (int64_t i = 0; i < -exp - k; i++)
-			barge_buf_add(j->out, "0", 1);
-		barge_buf_add(j->out, digits, nd);
+			put(j->out, "0", 1);
+		put(j->out, digits, nd);
 	} else {
-		barge_buf_add(j->out, digits, 1);
+		put(j->out, digits, 1);
 		if (nd > 1) {
-			barge_buf_add(j->out, ".", 1);
-			barge_buf_add(j->out, digits + 1, nd - 1);
+			put(j->out, ".", 1);
+			put(j->out, digits + 1, nd - 1);
 		}
 		barge_buf_printf(j->out, "e%+lld", (long long)(k - 1 + exp));
 	}
@@ -374,25 +403,29 @@ static int jmember_cmp(const void *a, const void *b)
 /* An object: members are written as they come, then put in order. */
 static int j_object(struct jp *j)
 {
-	struct jmember *m = NULL;
-	size_t n = 0, cap = 0, base;
-	char *tmp = NULL;
+	/* small objects (the common case) sort in stack storage */
+	struct jmember small_m[16], *m = small_m;
+	char small_tmp[512], *tmp = NULL;
+	size_t n = 0, cap = 16, base;
 	int err = -1;
 
 	j->p++; /* '{' */
-	barge_buf_add(j->out, "{", 1);
+	put(j->out, "{", 1);
 	base = j->out->len;
 	j_ws(j);
 	if (j->p < j->end && *j->p == '}') {
 		j->p++;
-		return barge_buf_add(j->out, "}", 1) < 0 ? -1 : 0;
+		return put(j->out, "}", 1) < 0 ? -1 : 0;
 	}
 	for (;;) {
 		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			struct jmember *g = realloc(m, nc * sizeof *g);
+			size_t nc = cap * 2;
+			struct jmember *g = realloc(m == small_m ? NULL : m,
+						    nc * sizeof *g);
 			if (!g)
 				goto out;
+			if (m == small_m)
+				memcpy(g, small_m, sizeof small_m);
 			m = g;
 			cap = nc;
 		}
@@ -405,7 +438,7 @@ static int j_object(struct jp *j)
 		if (j->p >= j->end || *j->p != ':')
 			goto out;
 		j->p++;
-		barge_buf_add(j->out, ":", 1);
+		put(j->out, ":", 1);
 		if (j_value(j) < 0)
 			goto out;
 		m[n].ve = j->out->len;
@@ -426,7 +459,11 @@ static int j_object(struct jp *j)
 		goto out;
 	/* the members as written, then back in key order */
 	size_t len = j->out->len - base;
-	tmp = malloc(len ? len : 1);
+	if (n == 1) { /* nothing to sort */
+		err = put1(j->out, '}') < 0 ? -1 : 0;
+		goto out;
+	}
+	tmp = len <= sizeof small_tmp ? small_tmp : malloc(len);
 	if (!tmp)
 		goto out;
 	memcpy(tmp, j->out->p + base, len);
@@ -436,33 +473,45 @@ static int j_object(struct jp *j)
 		m[i].ve -= base;
 	}
 	jsort_base = tmp;
-	qsort(m, n, sizeof *m, jmember_cmp);
+	if (n <= 16) { /* insertion sort: cheaper than qsort for a few */
+		for (size_t i = 1; i < n; i++) {
+			struct jmember x = m[i];
+			size_t k = i;
+			for (; k > 0 && jmember_cmp(&m[k - 1], &x) > 0; k--)
+				m[k] = m[k - 1];
+			m[k] = x;
+		}
+	} else {
+		qsort(m, n, sizeof *m, jmember_cmp);
+	}
 	j->out->len = base;
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			barge_buf_add(j->out, ",", 1);
-		barge_buf_add(j->out, tmp + m[i].ks, m[i].ve - m[i].ks);
+			put(j->out, ",", 1);
+		put(j->out, tmp + m[i].ks, m[i].ve - m[i].ks);
 	}
-	barge_buf_add(j->out, "}", 1);
+	put(j->out, "}", 1);
 	err = j->out->err ? -1 : 0;
 out:
-	free(m);
-	free(tmp);
+	if (m != small_m)
+		free(m);
+	if (tmp != small_tmp)
+		free(tmp);
 	return err;
 }
 
 static int j_array(struct jp *j)
 {
 	j->p++; /* '[' */
-	barge_buf_add(j->out, "[", 1);
+	put(j->out, "[", 1);
 	j_ws(j);
 	if (j->p < j->end && *j->p == ']') {
 		j->p++;
-		return barge_buf_add(j->out, "]", 1) < 0 ? -1 : 0;
+		return put(j->out, "]", 1) < 0 ? -1 : 0;
 	}
 	for (int first = 1;; first = 0) {
 		if (!first)
-			barge_buf_add(j->out, ",", 1);
+			put(j->out, ",", 1);
 		if (j_value(j) < 0)
 			return -1;
 		j_ws(j);
@@ -472,7 +521,7 @@ static int j_array(struct jp *j)
 		}
 		if (j->p < j->end && *j->p == ']') {
 			j->p++;
-			return barge_buf_add(j->out, "]", 1) < 0 ? -1 : 0;
+			return put(j->out, "]", 1) < 0 ? -1 : 0;
 		}
 		return -1;
 	}
@@ -484,7 +533,7 @@ static int j_lit(struct jp *j, const char *w)
 	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
 		return -1;
 	j->p += n;
-	return barge_buf_add(j->out, w, n) < 0 ? -1 : 0;
+	return put(j->out, w, n) < 0 ? -1 : 0;
 }
 
 static int j_value(struct jp *j)
@@ -508,10 +557,11 @@ static int j_value(struct jp *j)
 	return err;
 }
 
-int barge_canon_json(struct barge_buf *out, const char *p, size_t n)
+/* Append the canonical text of p[0..n) to `out`: 0, 1 not JSON (the
+ * appended part is then undefined), or the buffer's error. */
+static int canon_json_append(struct barge_buf *out, const char *p, size_t n)
 {
 	struct jp j = {.p = p, .end = p + n, .out = out};
-	barge_buf_clear(out);
 	if (!barge_utf8_valid(p, n))
 		return 1;
 	if (j_value(&j) < 0) {
@@ -525,17 +575,30 @@ int barge_canon_json(struct barge_buf *out, const char *p, size_t n)
 	return out->err;
 }
 
-/* A JSON value: its canonical text, or the raw bytes (flag 2) when the
- * text is not JSON. The canonical text goes through `tmp`. */
-static int put_json(struct barge_buf *out, struct barge_buf *tmp,
-		    const char *p, size_t n)
+int barge_canon_json(struct barge_buf *out, const char *p, size_t n)
 {
-	int r = barge_canon_json(tmp, p, n);
+	barge_buf_clear(out);
+	return canon_json_append(out, p, n);
+}
+
+/* A JSON value: its canonical text, written in place after the frame's
+ * head (the length patched in after), or the raw bytes (flag 2) when the
+ * text is not JSON. */
+static int put_json(struct barge_buf *out, const char *p, size_t n)
+{
+	static const unsigned char head[6] = {BARGE_T_JSON, 0, 0, 0, 0, 0};
+	size_t at = out->len;
+	if (put(out, head, sizeof head) < 0)
+		return out->err;
+	int r = canon_json_append(out, p, n);
 	if (r < 0)
 		return r;
-	if (r > 0)
+	if (r > 0) {
+		out->len = at;
 		return frame(out, BARGE_T_JSON, 2, p, n);
-	return frame(out, BARGE_T_JSON, 0, tmp->p, tmp->len);
+	}
+	put_int((unsigned char *)out->p + at + 2, out->len - at - 6, 4, enc_be);
+	return 0;
 }
 
 static int encode_col(struct barge_buf *out, const struct barge_batch *b,
@@ -560,13 +623,8 @@ static int encode_col(struct barge_buf *out, const struct barge_batch *b,
 	}
 	case BARGE_T_DECIMAL:
 		return put_decimal(out, v.p, v.n);
-	case BARGE_T_JSON: {
-		struct barge_buf tmp;
-		barge_buf_init(&tmp, out->cap ? out->cap : (size_t)1 << 30);
-		int err = put_json(out, &tmp, v.p, v.n);
-		barge_buf_dispose(&tmp);
-		return err;
-	}
+	case BARGE_T_JSON:
+		return put_json(out, v.p, v.n);
 	default:
 		if (barge_type_is_varlen(v.type))
 			return frame(out, v.type, 0, v.p, v.n);

@@ -174,6 +174,16 @@ int barge_drv_describe(const struct barge_ep *ep, struct barge_conn *c,
 	return ep->drv->describe(c, table, out);
 }
 
+int barge_drv_aggregate(const struct barge_ep *ep, struct barge_conn *c,
+			const struct barge_table_def *t, const char *agg,
+			int distinct, const char *column, const char *where,
+			char **out)
+{
+	*out = NULL;
+	SLOT(ep, aggregate);
+	return ep->drv->aggregate(c, t, agg, distinct, column, where, out);
+}
+
 int barge_drv_count_rows(const struct barge_ep *ep, struct barge_conn *c,
 			 const struct barge_table_def *t, const char *where,
 			 int64_t *out)

@@ -34,6 +34,10 @@ int barge_drv_list_tables(const struct barge_ep *ep, struct barge_conn *c,
 			  char ***names);
 int barge_drv_describe(const struct barge_ep *ep, struct barge_conn *c,
 		       const char *table, struct barge_table_def **out);
+int barge_drv_aggregate(const struct barge_ep *ep, struct barge_conn *c,
+			const struct barge_table_def *t, const char *agg,
+			int distinct, const char *column, const char *where,
+			char **out);
 int barge_drv_count_rows(const struct barge_ep *ep, struct barge_conn *c,
 			 const struct barge_table_def *t, const char *where,
 			 int64_t *out);

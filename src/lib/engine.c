@@ -11,6 +11,7 @@
  *   upsert           merges on the key.
  */
 #include "engine.h"
+#include "progress.h"
 #include "canon.h"
 #include "chunker.h"
 #include "drv.h"
@@ -1902,16 +1903,6 @@ struct progress {
 	int tty;
 };
 
-static void fmt_eta(char *buf, size_t n, double s)
-{
-	if (s < 0 || s > 360000) {
-		snprintf(buf, n, "--:--");
-		return;
-	}
-	long v = (long)(s + 0.5);
-	snprintf(buf, n, "%ld:%02ld:%02ld", v / 3600, v / 60 % 60, v % 60);
-}
-
 static void progress_draw(struct progress *p, int final)
 {
 	struct ctx *cx = p->cx;
@@ -1927,14 +1918,8 @@ static void progress_draw(struct progress *p, int final)
 		int finished = t->est_rows >= 0 && done >= t->est_rows && l > 0;
 		double el = f ? (finished ? (double)l / 1e6 : now) - (double)f / 1e6 : 0;
 		double rate = el > 0 ? (double)done / el : 0;
-		char eta[32];
-		fmt_eta(eta, sizeof eta,
-			t->est_rows > 0 && rate > 0
-				? (double)(t->est_rows - done) / rate : -1);
-		fprintf(o, "%s%-24s %12lld / %-12lld rows %10.0f rows/s  ETA %s%s\n",
-			p->tty ? "\033[2K" : "", t->target_name, done,
-			(long long)(t->est_rows < 0 ? 0 : t->est_rows), rate,
-			final ? "0:00:00" : eta, "");
+		barge_progress_line(o, p->tty, t->target_name, done,
+				    (long long)t->est_rows, rate, final);
 		p->lines++;
 	}
 	fflush(o);
@@ -2937,6 +2922,14 @@ int barge_job_tables_from_plan(struct barge_job_table **out, size_t *n,
 		if (pt->max_reject_ratio)
 			jt->max_reject_ratio = strtod(pt->max_reject_ratio, NULL);
 		jt->add = pt->add ? strdup(pt->add) : NULL;
+		if (pt->ninvariants) {
+			jt->invariants = strv_dup(pt->invariants, pt->ninvariants);
+			if (!jt->invariants) {
+				barge_job_tables_free(t, i + 1);
+				return barge_error_set(BARGE_ENOMEM, "out of memory");
+			}
+			jt->ninvariants = pt->ninvariants;
+		}
 		jt->opt_name = calloc(pt->ncolumns + 1, sizeof *jt->opt_name);
 		jt->opt_type = calloc(pt->ncolumns + 1, sizeof *jt->opt_type);
 		jt->opt_text = calloc(pt->ncolumns + 1, sizeof *jt->opt_text);
@@ -2978,6 +2971,7 @@ void barge_job_tables_free(struct barge_job_table *t, size_t n)
 		free(t[i].where);
 		strv_free(t[i].key, t[i].nkey);
 		strv_free(t[i].skip, t[i].nskip);
+		strv_free(t[i].invariants, t[i].ninvariants);
 		strv_free(t[i].rename_from, t[i].nrename);
 		strv_free(t[i].rename_to, t[i].nrename);
 		strv_free(t[i].opt_name, t[i].nopts);

@@ -35,6 +35,9 @@ struct barge_job_table {
 	char *add;
 	int64_t max_rejects;
 	double max_reject_ratio;
+	/* the plan's invariants (verify; barge_invariant_parse, plan.h) */
+	size_t ninvariants;
+	char **invariants;
 };
 
 /* What to do with a job. */

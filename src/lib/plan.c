@@ -117,6 +117,9 @@ static void table_dispose(struct barge_plan_table *t)
 	free(t->max_rejects);
 	free(t->max_reject_ratio);
 	free(t->add);
+	for (size_t i = 0; i < t->ninvariants; i++)
+		free(t->invariants[i]);
+	free(t->invariants);
 }
 
 void barge_plan_free(struct barge_plan *p)
@@ -727,6 +730,103 @@ static int parse_budget(char **out, struct pctx *c, yaml_node_t *v,
 	return scalar_dup(out, c, v, key);
 }
 
+int barge_invariant_parse(const char *text, const char **agg, int *distinct,
+			  char **col, char **where)
+{
+	static const char *const aggs[] = {"count", "sum", "min", "max", "avg"};
+	const char *p = text, *open = strchr(text, '('), *close;
+	*agg = NULL;
+	*distinct = 0;
+	*col = *where = NULL;
+	while (*p == ' ')
+		p++;
+	if (!open)
+		goto bad;
+	size_t an = (size_t)(open - p);
+	while (an && p[an - 1] == ' ')
+		an--;
+	for (size_t i = 0; i < sizeof aggs / sizeof *aggs; i++)
+		if (an == strlen(aggs[i]) && strncasecmp(p, aggs[i], an) == 0)
+			*agg = aggs[i];
+	if (!*agg || !(close = strchr(open, ')')))
+		goto bad;
+	const char *a = open + 1, *e = close;
+	while (a < e && *a == ' ')
+		a++;
+	while (e > a && e[-1] == ' ')
+		e--;
+	if (e - a > 9 && strncasecmp(a, "distinct ", 9) == 0) {
+		*distinct = 1;
+		for (a += 9; a < e && *a == ' '; a++)
+			;
+	}
+	if (a == e)
+		goto bad;
+	if (e - a == 1 && *a == '*') {
+		if (*distinct || strcmp(*agg, "count") != 0)
+			goto bad;
+	} else {
+		for (const char *q = a; q < e; q++)
+			if (!(*q == '_' || (*q >= '0' && *q <= '9') ||
+			      ((*q | 32) >= 'a' && (*q | 32) <= 'z')))
+				goto bad;
+		if (!(*col = strndup(a, (size_t)(e - a))))
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+	}
+	p = close + 1;
+	while (*p == ' ')
+		p++;
+	if (*p) {
+		if (strncasecmp(p, "where ", 6) != 0)
+			goto bad;
+		for (p += 6; *p == ' '; p++)
+			;
+		if (!*p)
+			goto bad;
+		if (!(*where = strdup(p)))
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+	}
+	return 0;
+bad:
+	free(*col);
+	*col = NULL;
+	return barge_error_set(BARGE_EUSAGE,
+			       "invariant '%s': write AGG(column), AGG(distinct "
+			       "column) or count(*), AGG one of count, sum, min, "
+			       "max, avg, then optionally 'where PREDICATE'", text);
+}
+
+/* invariants: a list of aggregate texts, each checked now. */
+static int parse_invariants(struct barge_plan_table *t, struct pctx *c,
+			    yaml_node_t *n, const char *ctx)
+{
+	if (n->type != YAML_SEQUENCE_NODE)
+		return perr(c, n, "invariants%s must be a list such as [\"sum(amount)\"]",
+			    ctx);
+	size_t count = (size_t)(n->data.sequence.items.top -
+				n->data.sequence.items.start);
+	t->invariants = calloc(count + 1, sizeof *t->invariants);
+	if (!t->invariants)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *in = node_at(c, n->data.sequence.items.start[i]);
+		char what[600], *col = NULL, *where = NULL;
+		const char *agg;
+		int distinct;
+		snprintf(what, sizeof what, "an invariant%s", ctx);
+		t->ninvariants = i + 1;
+		int err = scalar_dup(&t->invariants[i], c, in, what);
+		if (err)
+			return err;
+		err = barge_invariant_parse(t->invariants[i], &agg, &distinct, &col, &where);
+		free(col);
+		free(where);
+		if (err)
+			return perr(c, in, "%s%s", barge_error_last(), ctx);
+	}
+	return 0;
+}
+
 static int parse_table(struct barge_plan_table *t, struct pctx *c,
 		       yaml_node_t *n)
 {
@@ -772,6 +872,8 @@ static int parse_table(struct barge_plan_table *t, struct pctx *c,
 			err = parse_budget(&t->max_rejects, c, v, key, ctx);
 		else if (strcmp(key, "max_reject_ratio") == 0)
 			err = parse_budget(&t->max_reject_ratio, c, v, key, ctx);
+		else if (strcmp(key, "invariants") == 0)
+			err = parse_invariants(t, c, v, ctx);
 		else if (strcmp(key, "add") == 0) {
 			err = check_mapping(c, v, what);
 			if (!err)

@@ -64,7 +64,20 @@ struct barge_plan_table {
 	char *max_rejects;
 	char *max_reject_ratio;
 	char *add;
+	/* `invariants:` (docs/plan.md): aggregates compared by verify, each
+	 * checked by barge_invariant_parse. */
+	size_t ninvariants;
+	char **invariants;
 };
+
+/*
+ * One invariant, "AGG(COL)", "AGG(DISTINCT COL)" or "count(*)", then
+ * optionally " where PREDICATE" (SQL, as written, on both sides). AGG is
+ * count, sum, min, max or avg (any case). On success *agg is a constant
+ * ("sum", ...), *col and *where malloc'd (NULL for "*" / no where).
+ */
+int barge_invariant_parse(const char *text, const char **agg, int *distinct,
+			  char **col, char **where);
 
 struct barge_plan {
 	char *source;   /* URL */

@@ -6,6 +6,8 @@
 #include "canon.h"
 #include "chunker.h"
 #include "drv.h"
+#include "plan.h"
+#include "progress.h"
 #include "state.h"
 #include "transform.h"
 #include "util.h"
@@ -15,6 +17,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define SPLIT_WAYS 16
 #define MAX_SPLIT_DEPTH 8
@@ -60,9 +64,39 @@ struct vt {
 	int sdb, ddb;                 /* ... made in the database on that side */
 	int native;                   /* ... by the same driver on both sides */
 	struct barge_chunk_list chunks;
+	/* Bucketed comparison (a single integer key, streamed digests): the
+	 * key space from kmin on is cut into nb buckets of kw keys (the first
+	 * open below, the last open above); each side is read whole, in
+	 * nparts key ranges, each row summed into its key's bucket (bd[0]
+	 * source, bd[1] target); then only the differing buckets are
+	 * localized. Other tables go chunk by chunk (chunks). */
+	int bucketed;
+	int64_t kmin;
+	uint64_t kw;
+	size_t nb, nparts;
+	struct barge_digest *bd[2];
+	/* progress: rows read by the first pass (both sides), of about
+	 * est_rows (twice the source's count; -1 unknown) */
+	atomic_llong rows_read;
+	int64_t est_rows;
 	struct barge_verify_table *res;
 	pthread_mutex_t lock;
 	int lock_init;
+};
+
+/* One piece of work for a worker. */
+enum {
+	W_CHUNK,   /* a planned chunk of a keyed table: digests, localization */
+	W_KEYLESS, /* a keyless table, whole */
+	W_PASS,    /* one side of one part of a bucketed table: bucket digests */
+	W_BUCKET,  /* a bucket of a bucketed table whose digests differ */
+};
+
+struct vwork {
+	size_t table;
+	int kind;
+	int side;   /* W_PASS: 0 source, 1 target */
+	size_t idx; /* the chunk, the part or the bucket */
 };
 
 struct vctx {
@@ -75,9 +109,10 @@ struct vctx {
 	struct barge_job_table *owned;
 	size_t nowned;
 	int64_t max_diffs, leaf_rows;
-	/* the work: every chunk of every keyed table, then keyless tables */
+	/* the work of the current phase (struct vwork), taken in order */
 	pthread_mutex_t qlock;
-	size_t next_table, next_chunk;
+	struct vwork *work;
+	size_t nwork, next_work;
 	atomic_int failed;
 	char errmsg[1024];
 	int errcode;
@@ -96,6 +131,8 @@ static void vt_dispose(struct vt *t)
 	free(t->rd_cols);
 	free(t->rd_types);
 	barge_chunk_list_dispose(&t->chunks);
+	free(t->bd[0]);
+	free(t->bd[1]);
 	if (t->lock_init)
 		pthread_mutex_destroy(&t->lock);
 }
@@ -953,6 +990,7 @@ static int compare_keyless(struct vctx *cx, struct vt *t, const struct side *ss,
 	if ((err = side_digest(ss, t->ncols, NULL, &x)) < 0 ||
 	    (err = side_digest(ds, t->ncols, NULL, &y)) < 0)
 		goto out;
+	atomic_fetch_add(&t->rows_read, (long long)(x.rows + y.rows));
 	if (x.rows == y.rows && x.lo == y.lo && x.hi == y.hi) {
 		pthread_mutex_lock(&t->lock);
 		t->res->source_rows = x.rows;
@@ -1013,28 +1051,14 @@ struct vworker {
 	pthread_t thread;
 };
 
-/* The next piece of work: a chunk of a keyed table, or a keyless table
- * (chunk index SIZE_MAX). Returns 0 when none is left. */
-static int take_work(struct vctx *cx, size_t *ti, size_t *ci)
+/* The next piece of work of this phase; 0 when none is left. */
+static int take_work(struct vctx *cx, struct vwork *out)
 {
 	int got = 0;
 	pthread_mutex_lock(&cx->qlock);
-	while (cx->next_table < cx->nvts) {
-		struct vt *t = &cx->vts[cx->next_table];
-		if (!t->keyed) {
-			*ti = cx->next_table++;
-			*ci = SIZE_MAX;
-			got = 1;
-			break;
-		}
-		if (cx->next_chunk < t->chunks.n) {
-			*ti = cx->next_table;
-			*ci = cx->next_chunk++;
-			got = 1;
-			break;
-		}
-		cx->next_table++;
-		cx->next_chunk = 0;
+	if (cx->next_work < cx->nwork) {
+		*out = cx->work[cx->next_work++];
+		got = 1;
 	}
 	pthread_mutex_unlock(&cx->qlock);
 	return got;
@@ -1074,6 +1098,7 @@ static int do_chunk(struct vworker *w, struct vt *t, size_t ci)
 	if ((err = side_digest(&ss, t->ncols, &ch, &x)) < 0 ||
 	    (err = side_digest(&ds, t->ncols, &ch, &y)) < 0)
 		goto out;
+	atomic_fetch_add(&t->rows_read, (long long)(x.rows + y.rows));
 	pthread_mutex_lock(&t->lock);
 	t->res->source_rows += x.rows;
 	t->res->target_rows += y.rows;
@@ -1089,16 +1114,189 @@ out:
 	return err;
 }
 
+/* ---- Bucketed tables ----------------------------------------------------------- */
+
+/* Past this many buckets a table's buckets hold more rows each (memory:
+ * 2 x 24 bytes a bucket); localization splits the big ones. */
+#define BUCKETS_MAX ((size_t)1 << 18)
+
+/* Buckets suit a table compared by one integer key, streamed. */
+static int bucket_able(const struct vt *t)
+{
+	return t->keyed && !t->fast && t->nkey == 1 &&
+	       barge_chunking_for(t->sdef, 0) == BARGE_CHUNK_INT &&
+	       t->stypes[t->kpos[0]] == BARGE_T_INT64 &&
+	       t->dtypes[t->kpos[0]] == BARGE_T_INT64;
+}
+
+/*
+ * Cut the source's key span [min, max] into buckets of about leaf_rows / 2
+ * rows (dense keys), so a differing bucket is merged row by row at once,
+ * and the key space into one part per two workers (each side of a part
+ * is one read: with --jobs 2 the whole table, a sequential scan).
+ */
+static int plan_buckets(struct vctx *cx, struct vt *t, int jobs)
+{
+	int64_t min = 0, max = 0, count = 0;
+	int err = barge_drv_key_range(&cx->src, cx->slead, t->sdef, 0, &min, &max,
+				      &count);
+	if (err == BARGE_ENOTFOUND) { /* empty: one bucket takes everything */
+		barge_error_clear();
+		err = 0;
+	}
+	if (err < 0)
+		return err;
+	int64_t per = cx->leaf_rows / 2 > 0 ? cx->leaf_rows / 2 : 1;
+	uint64_t nb = (uint64_t)((count + per - 1) / per);
+	if (nb < 1)
+		nb = 1;
+	if (nb > BUCKETS_MAX)
+		nb = BUCKETS_MAX;
+	unsigned __int128 span = (unsigned __int128)((__int128)max - min) + 1;
+	unsigned __int128 w = (span + nb - 1) / nb;
+	t->kmin = min;
+	t->kw = (uint64_t)w;
+	/* every bucket starts at or below max */
+	t->nb = (size_t)((span + w - 1) / w);
+	t->nparts = (size_t)(jobs / 2 > 1 ? jobs / 2 : 1);
+	if (t->nparts > t->nb)
+		t->nparts = t->nb;
+	t->bd[0] = calloc(t->nb, sizeof *t->bd[0]);
+	t->bd[1] = calloc(t->nb, sizeof *t->bd[1]);
+	if (!t->bd[0] || !t->bd[1])
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->bucketed = 1;
+	t->est_rows = 2 * count;
+	t->res->chunks = (int64_t)t->nb;
+	return 0;
+}
+
+static size_t bucket_of(const struct vt *t, int64_t k)
+{
+	if (k <= t->kmin)
+		return 0;
+	uint64_t i = (uint64_t)((unsigned __int128)((__int128)k - t->kmin) / t->kw);
+	return i < t->nb ? (size_t)i : t->nb - 1;
+}
+
+/* The key range of buckets [b0, b1): open below from bucket 0, open above
+ * to the last. The caller frees ch->lo and ch->hi. */
+static int bucket_range(struct barge_chunk *ch, const struct vt *t, size_t b0,
+			size_t b1)
+{
+	memset(ch, 0, sizeof *ch);
+	int err = 0;
+	if (b0 > 0) {
+		struct barge_value v = {.type = BARGE_T_INT64,
+					.i = (int64_t)((__int128)t->kmin + (__int128)t->kw * b0)};
+		err = barge_key_new(&ch->lo, 1, &v);
+	}
+	if (err == 0 && b1 < t->nb) {
+		struct barge_value v = {.type = BARGE_T_INT64,
+					.i = (int64_t)((__int128)t->kmin + (__int128)t->kw * b1)};
+		err = barge_key_new(&ch->hi, 1, &v);
+	}
+	ch->seq = (int64_t)b0;
+	return err;
+}
+
+/* One side of one part: every row hashed into its key's bucket. Parts
+ * cover disjoint buckets, so no two workers add to one bucket. A NULL key
+ * (only a target can hold one) is an extra row outright. */
+static int do_pass(struct vworker *w, struct vt *t, size_t part, int target)
+{
+	struct vctx *cx = w->cx;
+	struct barge_digest *bd = t->bd[target];
+	size_t b0 = part * t->nb / t->nparts, b1 = (part + 1) * t->nb / t->nparts;
+	struct side s;
+	struct sread rd;
+	struct barge_batch *b = NULL;
+	struct barge_buf enc;
+	struct barge_chunk ch;
+	int64_t rows = 0;
+	int err;
+
+	memset(&rd, 0, sizeof rd);
+	barge_buf_init(&enc, ENC_CAP);
+	side_of(&s, cx, t, target, target ? w->dconn : w->sconn);
+	if ((err = bucket_range(&ch, t, b0, b1)) < 0 ||
+	    (err = barge_batch_new(&b, t->ncols, s.types, BATCH_ROWS)) < 0 ||
+	    (err = sread_open(&rd, &s, t->ncols, &ch, 0)) < 0)
+		goto out;
+	for (;;) {
+		if ((err = sread_next(&rd, b)) < 0 || b->nrows == 0)
+			break;
+		atomic_fetch_add(&t->rows_read, (long long)b->nrows);
+		for (size_t r = 0; r < b->nrows; r++) {
+			uint64_t lo, hi;
+			if (barge_batch_is_null(b, t->kpos[0], r)) {
+				if ((err = add_diff(cx, t, BARGE_DIFF_EXTRA, b, r, NULL)) < 0)
+					goto out;
+				continue;
+			}
+			size_t i = bucket_of(t, barge_batch_i64(b, t->kpos[0], r));
+			i = i < b0 ? b0 : i >= b1 ? b1 - 1 : i;
+			if ((err = barge_canon_encode_row(&enc, b, t->ncols, r)) < 0)
+				goto out;
+			barge_canon_hash(&enc, &lo, &hi);
+			barge_digest_add(&bd[i], lo, hi);
+			rows++;
+		}
+	}
+	pthread_mutex_lock(&t->lock);
+	if (target)
+		t->res->target_rows += rows;
+	else
+		t->res->source_rows += rows;
+	pthread_mutex_unlock(&t->lock);
+out:
+	barge_key_free(ch.lo);
+	barge_key_free(ch.hi);
+	sread_close(&rd);
+	barge_batch_free(b);
+	barge_buf_dispose(&enc);
+	return err;
+}
+
+/* A bucket whose digests differ: localized like a differing chunk. */
+static int do_bucket(struct vworker *w, struct vt *t, size_t i)
+{
+	struct side ss, ds;
+	struct barge_chunk ch;
+	int err;
+
+	side_of(&ss, w->cx, t, 0, w->sconn);
+	side_of(&ds, w->cx, t, 1, w->dconn);
+	if ((err = bucket_range(&ch, t, i, i + 1)) == 0)
+		err = localize(w->cx, t, &ss, &ds, &ch, t->bd[0][i].rows, 0);
+	barge_key_free(ch.lo);
+	barge_key_free(ch.hi);
+	return err;
+}
+
+/* ---- Workers, phases ---------------------------------------------------------------- */
+
+static int do_work(struct vworker *w, const struct vwork *wk)
+{
+	struct vt *t = &w->cx->vts[wk->table];
+	switch (wk->kind) {
+	case W_KEYLESS: return do_chunk(w, t, SIZE_MAX);
+	case W_PASS: return do_pass(w, t, wk->idx, wk->side);
+	case W_BUCKET: return do_bucket(w, t, wk->idx);
+	default: return do_chunk(w, t, wk->idx);
+	}
+}
+
 static void *vworker_main(void *arg)
 {
 	struct vworker *w = arg;
 	struct vctx *cx = w->cx;
-	size_t ti, ci;
+	struct vwork wk;
 
-	while (!atomic_load(&cx->failed) && take_work(cx, &ti, &ci)) {
-		struct vt *t = &cx->vts[ti];
+	while (!atomic_load(&cx->failed) && take_work(cx, &wk)) {
+		struct vt *t = &cx->vts[wk.table];
 		double t0 = barge_monotonic();
-		int err = do_chunk(w, t, ci);
+		int err = do_work(w, &wk);
 		pthread_mutex_lock(&t->lock);
 		t->res->seconds += barge_monotonic() - t0;
 		pthread_mutex_unlock(&t->lock);
@@ -1198,7 +1396,28 @@ static int table_json(struct barge_buf *b, const struct barge_verify_table *r)
 		if ((err = diff_json(b, r, &r->diffs[i])) < 0)
 			return err;
 	}
-	return barge_buf_adds(b, "]}");
+	barge_buf_adds(b, "]");
+	if (r->ninvariants) {
+		barge_buf_adds(b, ",\"invariants\":[");
+		for (size_t i = 0; i < r->ninvariants; i++) {
+			const struct barge_verify_invariant *v = &r->invariants[i];
+			barge_buf_adds(b, i ? ",{\"invariant\":" : "{\"invariant\":");
+			barge_buf_json_str(b, v->text, strlen(v->text));
+			barge_buf_adds(b, ",\"source\":");
+			if (v->source)
+				barge_buf_json_str(b, v->source, strlen(v->source));
+			else
+				barge_buf_adds(b, "null");
+			barge_buf_adds(b, ",\"target\":");
+			if (v->target)
+				barge_buf_json_str(b, v->target, strlen(v->target));
+			else
+				barge_buf_adds(b, "null");
+			barge_buf_printf(b, ",\"equal\":%s}", v->equal ? "true" : "false");
+		}
+		barge_buf_adds(b, "]");
+	}
+	return barge_buf_adds(b, "}");
 }
 
 int barge_verify_report_json(char **out, const struct barge_verify_result *res)
@@ -1267,6 +1486,12 @@ void barge_verify_result_dispose(struct barge_verify_result *r)
 			free(t->diffs[j].hi);
 		}
 		free(t->diffs);
+		for (size_t j = 0; j < t->ninvariants; j++) {
+			free(t->invariants[j].text);
+			free(t->invariants[j].source);
+			free(t->invariants[j].target);
+		}
+		free(t->invariants);
 		for (size_t j = 0; t->fields && j < t->nfields; j++)
 			free(t->fields[j]);
 		free(t->fields);
@@ -1291,12 +1516,335 @@ static void opts_defaults(struct vctx *cx, const struct barge_verify_opts *o)
 	cx->leaf_rows = o->leaf_rows > 0 ? o->leaf_rows : 1000;
 }
 
+/* ---- Invariants ---------------------------------------------------------------------- */
+
+/* A decimal number's text without insignificant zeros or sign ("+1.50"
+ * -> "1.5", "-0.0" -> "0"), into buf; 0 when the text is no plain number. */
+static int num_norm(char *buf, size_t cap, const char *s)
+{
+	size_t n = strlen(s), i = 0, w = 0;
+	int neg = 0, dot = 0, digits = 0;
+	if (n + 2 > cap)
+		return 0;
+	if (s[i] == '+' || s[i] == '-')
+		neg = s[i++] == '-';
+	while (s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9')
+		i++;
+	if (neg)
+		buf[w++] = '-';
+	for (; i < n; i++) {
+		if (s[i] == '.' && !dot)
+			dot = 1;
+		else if (s[i] < '0' || s[i] > '9')
+			return 0;
+		else
+			digits = 1;
+		buf[w++] = s[i];
+	}
+	if (!digits)
+		return 0;
+	if (dot) {
+		while (buf[w - 1] == '0')
+			w--;
+		if (buf[w - 1] == '.')
+			w--;
+	}
+	buf[w] = '\0';
+	if (strcmp(buf, "-0") == 0 || w == 0 || strcmp(buf, "-") == 0)
+		memcpy(buf, "0", 2);
+	return 1;
+}
+
+static int values_equal(const char *a, const char *b)
+{
+	char x[128], y[128];
+	if (!a || !b)
+		return !a && !b;
+	if (strcmp(a, b) == 0)
+		return 1;
+	return num_norm(x, sizeof x, a) && num_norm(y, sizeof y, b) &&
+	       strcmp(x, y) == 0;
+}
+
+/* An invariant's where for the target: every unquoted identifier that is
+ * a renamed source column becomes the target's name (string literals and
+ * quoted names are left as written). */
+static int where_renamed(char **out, const char *w,
+			 const struct barge_job_table *jt)
+{
+	struct barge_buf b;
+	barge_buf_init(&b, 1 << 20);
+	for (const char *p = w; *p;) {
+		if (*p == '\'' || *p == '"') { /* a literal or a quoted name */
+			const char *e = p + 1;
+			while (*e && !(*e == *p && e[1] != *p))
+				e += *e == *p ? 2 : 1;
+			if (*e)
+				e++;
+			barge_buf_add(&b, p, (size_t)(e - p));
+			p = e;
+		} else if (*p == '_' || ((*p | 32) >= 'a' && (*p | 32) <= 'z')) {
+			const char *e = p;
+			while (*e == '_' || (*e >= '0' && *e <= '9') ||
+			       ((*e | 32) >= 'a' && (*e | 32) <= 'z'))
+				e++;
+			const char *to = NULL;
+			for (size_t i = 0; i < jt->nrename; i++)
+				if (strlen(jt->rename_from[i]) == (size_t)(e - p) &&
+				    strncmp(jt->rename_from[i], p, (size_t)(e - p)) == 0)
+					to = jt->rename_to[i];
+			if (to) {
+				barge_buf_adds(&b, "\"");
+				barge_buf_adds(&b, to);
+				barge_buf_adds(&b, "\"");
+			} else {
+				barge_buf_add(&b, p, (size_t)(e - p));
+			}
+			p = e;
+		} else {
+			barge_buf_add(&b, p++, 1);
+		}
+	}
+	return barge_buf_detach(&b, out);
+}
+
+/* One invariant of a table on both sides (the source with the plan's
+ * where too, the target through the column renames). */
+static int invariant_one(struct vctx *cx, struct vt *t, const char *text,
+			 struct barge_verify_invariant *out)
+{
+	const struct barge_job_table *jt = t->jt;
+	const char *agg, *dcol = NULL;
+	char *col = NULL, *where = NULL, *swhere = NULL, *dwhere = NULL;
+	int distinct, err;
+
+	if (!(out->text = strdup(text)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	if ((err = barge_invariant_parse(text, &agg, &distinct, &col, &where)) < 0)
+		goto out;
+	if (col && barge_table_def_find(t->sdef, col) < 0) {
+		err = barge_error_set(BARGE_EUSAGE, "invariant '%s': table '%s' has "
+				      "no column '%s'", text, jt->name, col);
+		goto out;
+	}
+	dcol = col;
+	for (size_t i = 0; col && i < jt->nrename; i++)
+		if (strcmp(jt->rename_from[i], col) == 0)
+			dcol = jt->rename_to[i];
+	if (where && (err = where_renamed(&dwhere, where, jt)) < 0)
+		goto out;
+	if (jt->where && where) {
+		size_t n = strlen(jt->where) + strlen(where) + 16;
+		if (!(swhere = malloc(n))) {
+			err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(swhere, n, "(%s) AND (%s)", jt->where, where);
+	}
+	if ((err = barge_drv_aggregate(&cx->src, cx->slead, t->sdef, agg, distinct, col,
+				       swhere ? swhere : jt->where ? jt->where : where,
+				       &out->source)) < 0 ||
+	    (err = barge_drv_aggregate(&cx->dst, cx->dlead, t->ddef, agg, distinct, dcol,
+				       dwhere, &out->target)) < 0) {
+		barge_error_wrap(err, "invariant '%s' of table '%s'", text, jt->name);
+		goto out;
+	}
+	out->equal = values_equal(out->source, out->target);
+out:
+	free(col);
+	free(where);
+	free(swhere);
+	free(dwhere);
+	return err;
+}
+
+/* Every table's invariants; a differing one makes the table differ. */
+static int check_invariants(struct vctx *cx)
+{
+	for (size_t i = 0; i < cx->nvts; i++) {
+		struct vt *t = &cx->vts[i];
+		struct barge_verify_table *r = t->res;
+		size_t n = t->jt->ninvariants;
+		if (!n)
+			continue;
+		if (!(r->invariants = calloc(n, sizeof *r->invariants)))
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		for (size_t k = 0; k < n; k++) {
+			r->ninvariants = k + 1;
+			int err = invariant_one(cx, t, t->jt->invariants[k], &r->invariants[k]);
+			if (err < 0)
+				return err;
+			if (!r->invariants[k].equal)
+				r->equal = 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- Progress ----------------------------------------------------------------------- */
+
+struct vprogress {
+	struct vctx *cx;
+	FILE *o;
+	int tty, lines, done;
+	double t0;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+/* One line a table: rows read of both sides so far. */
+static void vprogress_draw(struct vprogress *p, int final)
+{
+	double el = barge_monotonic() - p->t0;
+	if (p->tty && p->lines)
+		fprintf(p->o, "\033[%dA", p->lines);
+	p->lines = 0;
+	for (size_t i = 0; i < p->cx->nvts; i++) {
+		struct vt *t = &p->cx->vts[i];
+		long long done = atomic_load(&t->rows_read);
+		long long total = t->est_rows > done ? t->est_rows : done;
+		barge_progress_line(p->o, p->tty, t->jt->name, done,
+				    final ? done : total, el > 0 ? done / el : 0, final);
+		p->lines++;
+	}
+	fflush(p->o);
+}
+
+static void *vprogress_main(void *arg)
+{
+	struct vprogress *p = arg;
+	double every = p->tty ? 0.5 : 5.0;
+	pthread_mutex_lock(&p->lock);
+	while (!p->done) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		double when = (double)ts.tv_sec + ts.tv_nsec / 1e9 + every;
+		ts.tv_sec = (time_t)when;
+		ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		if (!p->done)
+			vprogress_draw(p, 0);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static int vprogress_start(struct vprogress *p, struct vctx *cx)
+{
+	memset(p, 0, sizeof *p);
+	if (!cx->o->progress)
+		return 0;
+	p->cx = cx;
+	p->o = cx->o->progress_out ? cx->o->progress_out : stderr;
+	p->tty = isatty(fileno(p->o));
+	p->t0 = barge_monotonic();
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (pthread_create(&p->thread, NULL, vprogress_main, p) != 0) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->cond);
+		return barge_error_set(BARGE_ERROR, "cannot start the progress thread");
+	}
+	return 1;
+}
+
+/* Stop the thread and draw the last lines. */
+static void vprogress_stop(struct vprogress *p, int started)
+{
+	if (started <= 0)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->done = 1;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	vprogress_draw(p, 1);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+}
+
+/* Append a piece of work to this phase's list. */
+static int work_add(struct vctx *cx, size_t *cap, size_t table, int kind,
+		    int side, size_t idx)
+{
+	if (cx->nwork == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct vwork *g = realloc(cx->work, nc * sizeof *g);
+		if (!g)
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		cx->work = g;
+		*cap = nc;
+	}
+	cx->work[cx->nwork++] = (struct vwork){table, kind, side, idx};
+	return 0;
+}
+
+/* Phase 1: each bucketed part's source and target reads side by side (so
+ * both servers work at once), every chunk, every keyless table. */
+static int work_first(struct vctx *cx)
+{
+	size_t cap = 0;
+	int err = 0;
+	cx->nwork = cx->next_work = 0;
+	for (size_t i = 0; i < cx->nvts && err == 0; i++) {
+		struct vt *t = &cx->vts[i];
+		if (!t->keyed)
+			err = work_add(cx, &cap, i, W_KEYLESS, 0, 0);
+		for (size_t p = 0; t->bucketed && p < t->nparts && err == 0; p++)
+			if ((err = work_add(cx, &cap, i, W_PASS, 0, p)) == 0)
+				err = work_add(cx, &cap, i, W_PASS, 1, p);
+		for (size_t c = 0; t->keyed && !t->bucketed && c < t->chunks.n && err == 0; c++)
+			err = work_add(cx, &cap, i, W_CHUNK, 0, c);
+	}
+	return err;
+}
+
+/* Phase 2: the buckets whose counts or digests differ. */
+static int work_buckets(struct vctx *cx)
+{
+	size_t cap = 0;
+	int err = 0;
+	cx->nwork = cx->next_work = 0;
+	for (size_t i = 0; i < cx->nvts && err == 0; i++) {
+		struct vt *t = &cx->vts[i];
+		for (size_t b = 0; t->bucketed && b < t->nb && err == 0; b++) {
+			const struct barge_digest *x = &t->bd[0][b], *y = &t->bd[1][b];
+			if (x->rows == y->rows && x->lo == y->lo && x->hi == y->hi)
+				continue;
+			t->res->chunks_differing++;
+			err = work_add(cx, &cap, i, W_BUCKET, 0, b);
+		}
+	}
+	return err;
+}
+
+/* Run the phase's work on `jobs` threads; the first failure stops it. */
+static int run_workers(struct vctx *cx, struct vworker *ws, int jobs)
+{
+	int started = 0, err = 0;
+	for (int i = 0; i < jobs; i++) {
+		if (pthread_create(&ws[i].thread, NULL, vworker_main, &ws[i]) != 0) {
+			err = barge_error_set(BARGE_ERROR, "cannot start verify threads");
+			atomic_store(&cx->failed, 1);
+			break;
+		}
+		started++;
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(ws[i].thread, NULL);
+	if (err == 0 && atomic_load(&cx->failed))
+		err = barge_error_set(cx->errcode, "%s", cx->errmsg);
+	return err;
+}
+
 int barge_verify(const struct barge_verify_opts *o,
 		 struct barge_verify_result *res)
 {
 	struct vctx cx;
 	struct vworker *ws = NULL;
-	int jobs = o->jobs > 0 ? o->jobs : 1, started = 0, err;
+	int jobs = o->jobs > 0 ? o->jobs : 1, prog_on = 0, err;
+	struct vprogress prog;
 	int64_t chunk_rows = o->chunk_rows > 0 ? o->chunk_rows : 10000;
 	double t0 = barge_monotonic();
 
@@ -1312,11 +1860,17 @@ int barge_verify(const struct barge_verify_opts *o,
 		struct vt *t = &cx.vts[i];
 		if (!t->keyed)
 			continue;
+		if (bucket_able(t)) {
+			if ((err = plan_buckets(&cx, t, jobs)) < 0)
+				goto out;
+			continue;
+		}
 		int how = barge_chunking_for(t->sdef, 0);
 		if ((err = barge_chunk_plan(&t->chunks, &cx.src, cx.slead, t->sdef,
 					    how, chunk_rows)) < 0)
 			goto out;
 		t->res->chunks = (int64_t)t->chunks.n;
+		t->est_rows = t->chunks.rows >= 0 ? 2 * t->chunks.rows : -1;
 	}
 	ws = calloc((size_t)jobs, sizeof *ws);
 	if (!ws) {
@@ -1328,21 +1882,20 @@ int barge_verify(const struct barge_verify_opts *o,
 		if ((err = vworker_open(&ws[i])) < 0)
 			goto out;
 	}
-	for (int i = 0; i < jobs; i++) {
-		if (pthread_create(&ws[i].thread, NULL, vworker_main, &ws[i]) != 0) {
-			err = barge_error_set(BARGE_ERROR, "cannot start verify threads");
-			break;
-		}
-		started++;
-	}
-	for (int i = 0; i < started; i++)
-		pthread_join(ws[i].thread, NULL);
-	if (err < 0)
-		goto out;
-	if (atomic_load(&cx.failed)) {
-		err = barge_error_set(cx.errcode, "%s", cx.errmsg);
+	/* phase 1: chunks, keyless tables, both sides of every bucketed part;
+	 * phase 2: the buckets that differ */
+	if ((prog_on = vprogress_start(&prog, &cx)) < 0) {
+		err = prog_on;
 		goto out;
 	}
+	for (int phase = 1; phase <= 2 && err == 0; phase++) {
+		if ((err = (phase == 1 ? work_first : work_buckets)(&cx)) == 0)
+			err = run_workers(&cx, ws, jobs);
+		if (phase == 1)
+			vprogress_stop(&prog, prog_on);
+	}
+	if (err < 0 || (err = check_invariants(&cx)) < 0)
+		goto out;
 	res->equal = 1;
 	for (size_t i = 0; i < res->ntables; i++)
 		if (!res->tables[i].equal)
@@ -1354,6 +1907,7 @@ out:
 	for (int i = 0; ws && i < jobs; i++)
 		vworker_close(&ws[i]);
 	free(ws);
+	free(cx.work);
 	vctx_close(&cx);
 	pthread_mutex_destroy(&cx.qlock);
 	return err;

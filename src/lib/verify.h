@@ -2,10 +2,12 @@
  * verify: prove a copy exact, and name every differing row (issue 4,
  * docs/verify.md).
  *
- *   plan chunks on the source's key (chunker.c) -> per chunk, count and
- *   canonical digest on both sides (each side read in one snapshot) ->
- *   a chunk that differs is split 16 ways on the source's keys until the
- *   pieces are small -> the pieces are read in key order on both sides and
+ *   one integer key: each side read whole, every row's canonical hash
+ *   summed into its key's bucket (~leaf_rows / 2 keys); other keys: chunks
+ *   planned on the source's key (chunker.c), count and digest per chunk on
+ *   both sides (each side read in one snapshot) -> a bucket or chunk that
+ *   differs is split 16 ways on the source's keys until the pieces are
+ *   small -> the pieces are read in key order on both sides and
  *   merged: missing (source only), extra (target only), changed (with the
  *   columns whose encodings differ). Keyless tables compare as multisets
  *   of row hashes.
@@ -19,6 +21,7 @@
 #include "engine.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 enum barge_diff_kind {
 	BARGE_DIFF_MISSING = 0, /* in the source, not in the target */
@@ -37,6 +40,14 @@ struct barge_verify_diff {
 	int64_t seq;           /* CHUNK: the chunk number */
 };
 
+/* A plan invariant (docs/plan.md): its text and each side's value (NULL =
+ * SQL NULL); equal also when both are one number written two ways. */
+struct barge_verify_invariant {
+	char *text;
+	char *source, *target;
+	int equal;
+};
+
 struct barge_verify_table {
 	char *table;          /* source table (as in the plan) */
 	char *target;         /* target table */
@@ -52,6 +63,8 @@ struct barge_verify_table {
 	double seconds;
 	const char *digests;  /* how chunk digests were made (a constant):
 			       * "in-database", "streamed", ... */
+	size_t ninvariants;   /* the plan's invariants, each side's value */
+	struct barge_verify_invariant *invariants;
 };
 
 struct barge_verify_result {
@@ -76,6 +89,9 @@ struct barge_verify_opts {
 				 * run in state_path recorded */
 	int in_database;        /* chunk digests made in the databases that
 				 * can (the driver's digest_range slot) */
+	int progress;           /* 1 = live progress lines (rows read of
+				 * both sides per table) */
+	FILE *progress_out;     /* where (NULL = stderr) */
 };
 
 /*

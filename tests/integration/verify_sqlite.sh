@@ -22,6 +22,20 @@ expect_exit 0 "exact copy verifies equal" "$BARGE" verify sqlite:src.db sqlite:d
 check "report says equal" grep -q '"equal":true' equal.json
 expect_exit 0 "exact copy verifies equal with 2 jobs" "$BARGE" verify sqlite:src.db sqlite:dst.db --chunk-rows 500 --jobs 2
 
+# Progress: on a terminal (a pty) a line per table, ending at all rows of
+# both sides read; without a terminal nothing on stderr; --progress forces
+# the lines, without escapes.
+vline() { grep -aEq "(^|\[2K)$1 +$2 / $2 +rows +[0-9]+ rows/s +ETA 0:00:00" "$3"; }
+script -qec "'$BARGE' verify sqlite:src.db sqlite:dst.db --chunk-rows 500" /dev/null > vtty.out 2>&1 < /dev/null
+check "verify on a terminal: items ends at 6000 / 6000 rows" vline items 6000 vtty.out
+check "verify on a terminal: pairs and bag too" bash -c "grep -aEq 'pairs +4 / 4 ' vtty.out && grep -aEq 'bag +8 / 8 ' vtty.out"
+check "verify on a terminal: the result line too" grep -aq '^equal in' vtty.out
+expect_exit 0 "verify, no terminal" "$BARGE" verify sqlite:src.db sqlite:dst.db --chunk-rows 500
+check "verify, no terminal: stderr empty" [ ! -s "$WORK/last.err" ]
+expect_exit 0 "verify --progress" "$BARGE" verify sqlite:src.db sqlite:dst.db --chunk-rows 500 --progress
+check "verify --progress: the items line on stderr" vline items 6000 "$WORK/last.err"
+check "verify --progress: no escapes when not a terminal" bash -c "! grep -q $'\e' '$WORK/last.err'"
+
 # Equal in barge's model, though stored differently.
 sqlite3 dst.db "UPDATE items SET z = -0.0 WHERE id = 5;
                 UPDATE items SET at = '2024-01-02T05:04:05.000006+02:00' WHERE id = 6;

@@ -28,6 +28,17 @@
 #define PG_TS_MIN (-INT64_C(211813488000000000))
 #define PG_TS_END INT64_C(9223371331200000000)
 
+/* A NBASE digit (0..9999) as four decimal digits ("%04u" without the
+ * cost of printf, which showed in verify's profile). Returns 4. */
+static size_t group4(char *g, unsigned v)
+{
+	g[0] = (char)('0' + v / 1000);
+	g[1] = (char)('0' + v / 100 % 10);
+	g[2] = (char)('0' + v / 10 % 10);
+	g[3] = (char)('0' + v % 10);
+	return 4;
+}
+
 int pgc_numeric_to_text(struct barge_buf *out, const unsigned char *p,
 			size_t n, const char **why)
 {
@@ -65,8 +76,13 @@ int pgc_numeric_to_text(struct barge_buf *out, const unsigned char *p,
 	} else {
 		for (int d = 0; d <= weight; d++) {
 			unsigned v = (unsigned)d < nd ? pgc_get16(dg + 2 * d) : 0;
-			snprintf(grp, sizeof grp, d == 0 ? "%u" : "%04u", v);
-			barge_buf_adds(out, grp);
+			size_t k = group4(grp, v);
+			if (d == 0) /* the first group without leading zeros */
+				barge_buf_add(out, grp + (v >= 1000 ? 0 : v >= 100 ? 1
+							  : v >= 10 ? 2 : 3),
+					      v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1);
+			else
+				barge_buf_add(out, grp, k);
 		}
 	}
 	if (dscale > 0) {
@@ -76,7 +92,7 @@ int pgc_numeric_to_text(struct barge_buf *out, const unsigned char *p,
 			unsigned v = d >= 0 && (unsigned long)d < nd
 					     ? pgc_get16(dg + 2 * d) : 0;
 			unsigned take = dscale - done < 4 ? dscale - done : 4;
-			snprintf(grp, sizeof grp, "%04u", v);
+			group4(grp, v);
 			barge_buf_add(out, grp, take);
 			done += take;
 		}

@@ -361,4 +361,5 @@ const struct barge_driver barge_postgres_driver = {
 	.typemap = pg_typemap,
 	.digest_able = pg_digest_able,
 	.digest_range = pg_digest_range,
+	.aggregate = pg_aggregate,
 };

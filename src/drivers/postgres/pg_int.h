@@ -92,6 +92,9 @@ void pg_map_type(unsigned oid, int typmod, int *type, int *precision,
 int pg_list_tables(struct barge_conn *c, char ***names);
 int pg_describe(struct barge_conn *c, const char *table,
 		struct barge_table_def **out);
+int pg_aggregate(struct barge_conn *c, const struct barge_table_def *t,
+		 const char *agg, int distinct, const char *column,
+		 const char *where, char **out);
 int pg_count_rows(struct barge_conn *c, const struct barge_table_def *t,
 		  const char *where, int64_t *out);
 int pg_create_table(struct barge_conn *c, const struct barge_table_def *t);

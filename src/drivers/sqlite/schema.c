@@ -348,6 +348,41 @@ out:
 	return err;
 }
 
+int sq_aggregate(struct barge_conn *c, const struct barge_table_def *t,
+		 const char *agg, int distinct, const char *column,
+		 const char *where, char **out)
+{
+	struct barge_buf sql;
+	sqlite3_stmt *st = NULL;
+	int err, rc;
+
+	*out = NULL;
+	barge_buf_init(&sql, SQL_CAP);
+	barge_buf_printf(&sql, "SELECT CAST(%s(%s", agg, distinct ? "DISTINCT " : "");
+	if (column)
+		sq_quote(&sql, column);
+	else
+		barge_buf_adds(&sql, "*");
+	barge_buf_adds(&sql, ") AS TEXT) FROM ");
+	sq_quote(&sql, t->name);
+	if (where)
+		barge_buf_printf(&sql, " WHERE (%s)", where);
+	if ((err = sql.err) || (err = sq_prepare(c->rd, sql.p, &st, t->name)))
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		err = sq_fail(c->rd, rc, t->name, "computing an invariant");
+		goto out;
+	}
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL &&
+	    !(*out = strdup((const char *)sqlite3_column_text(st, 0))))
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+out:
+	sqlite3_finalize(st);
+	barge_buf_dispose(&sql);
+	return err;
+}
+
 int sq_create_table(struct barge_conn *c, const struct barge_table_def *t)
 {
 	struct barge_buf sql;

@@ -335,6 +335,9 @@ LOCKED(int, describe, (struct barge_conn *c, const char *t, struct barge_table_d
        c->rd_lock, (c, t, o))
 LOCKED(int, count_rows, (struct barge_conn *c, const struct barge_table_def *t,
 			 const char *w, int64_t *o), c->rd_lock, (c, t, w, o))
+LOCKED(int, aggregate, (struct barge_conn *c, const struct barge_table_def *t,
+			const char *a, int d, const char *col, const char *w, char **o),
+       c->rd_lock, (c, t, a, d, col, w, o))
 LOCKED(int, key_range, (struct barge_conn *c, const struct barge_table_def *t, int by,
 			int64_t *mn, int64_t *mx, int64_t *n), c->rd_lock,
        (c, t, by, mn, mx, n))
@@ -373,6 +376,7 @@ const struct barge_driver barge_sqlite_driver = {
 	.list_tables = locked_list_tables,
 	.describe = locked_describe,
 	.count_rows = locked_count_rows,
+	.aggregate = locked_aggregate,
 	.key_range = locked_key_range,
 	.key_after = locked_key_after,
 	.read_open = locked_read_open,

@@ -128,6 +128,9 @@ int sq_key_list(struct barge_buf *b, const struct barge_table_def *t,
 int sq_list_tables(struct barge_conn *c, char ***names);
 int sq_describe(struct barge_conn *c, const char *table,
 		struct barge_table_def **out);
+int sq_aggregate(struct barge_conn *c, const struct barge_table_def *t,
+		 const char *agg, int distinct, const char *column,
+		 const char *where, char **out);
 int sq_count_rows(struct barge_conn *c, const struct barge_table_def *t,
 		  const char *where, int64_t *out);
 int sq_create_table(struct barge_conn *c, const struct barge_table_def *t);

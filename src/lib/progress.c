@@ -1,0 +1,22 @@
+#include "progress.h"
+
+static void fmt_eta(char *buf, size_t n, double s)
+{
+	if (s < 0 || s > 360000) {
+		snprintf(buf, n, "--:--");
+		return;
+	}
+	long v = (long)(s + 0.5);
+	snprintf(buf, n, "%ld:%02ld:%02ld", v / 3600, v / 60 % 60, v % 60);
+}
+
+void barge_progress_line(FILE *o, int tty, const char *name, long long done,
+			 long long total, double rate, int final)
+{
+	char eta[32];
+	fmt_eta(eta, sizeof eta,
+		total > 0 && rate > 0 ? (double)(total - done) / rate : -1);
+	fprintf(o, "%s%-24s %12lld / %-12lld rows %10.0f rows/s  ETA %s\n",
+		tty ? "\033[2K" : "", name, done, total < 0 ? 0 : total, rate,
+		final ? "0:00:00" : eta);
+}
