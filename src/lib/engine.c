@@ -586,7 +586,7 @@ static int resolve_refs(struct ctx *cx)
 			int sc = barge_xf_source(t->xf, j);
 			if (!spec || sc < 0)
 				continue;
-			if (!cx->dst.drv->keys_exist) {
+			if (!cx->dst.drv->lookup) {
 				err = barge_error_set(BARGE_EUSAGE, "table '%s': references "
 						      "%s needs lookups in the target, which "
 						      "the %s driver cannot do yet", t->src->name,
@@ -1258,11 +1258,13 @@ static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *
 
 	barge_buf_init(&tmp, 1u << 20);
 	barge_batch_reset(w->mapped);
-	for (size_t k = 0; check && k < t->nrefs; k++)
-		if ((rc = barge_drv_keys_exist(&cx->dst, w->tconn, t->refs[k].table,
-					       t->refs[k].column, b, t->refs[k].scol,
-					       w->found + k * b->nrows)) < 0)
+	for (size_t k = 0; check && k < t->nrefs; k++) {
+		struct barge_lookup q = {.table = t->refs[k].table,
+					 .column = t->refs[k].column};
+		if ((rc = barge_drv_lookup(&cx->dst, w->tconn, &q, b, t->refs[k].scol,
+					   w->found + k * b->nrows, NULL)) < 0)
 			goto out;
+	}
 	for (size_t row = 0; row < b->nrows; row++) {
 		memset(&x, 0, sizeof x);
 		if (check && ref_missing(t, b, row, w->found, &tmp, &x))

@@ -347,4 +347,5 @@ const struct barge_driver barge_postgres_driver = {
 	.typemap = pg_typemap,
 	.digest_able = pg_digest_able,
 	.digest_range = pg_digest_range,
+	.lookup = pg_lookup,
 };
