@@ -19,6 +19,7 @@
 #include "transform.h"
 #include "util.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -42,9 +43,12 @@ struct tref {
 	char *spec;           /* "customers.id", for messages */
 	char *table, *column; /* what to look up in the target */
 	long parent;          /* the parent's index in the job, or -1 */
+	int fed;              /* rewritten to the parent's sequence key, looked
+			       * up in barge_keymap (table_name = `table`) */
 };
 
 #define KEYMAP_TABLE "barge_keymap"
+#define KEYSEQ_TABLE "barge_keyseq"
 
 struct tbl {
 	const struct barge_job_table *jt;
@@ -71,6 +75,12 @@ struct tbl {
 	 * each written row also goes to barge_keymap (mapped batch columns) */
 	int keymap;
 	size_t km_legacy, km_new;
+	/* the new key is an `add:` sequence: numbers handed out in each
+	 * chunk's transaction after the last one in barge_keyseq, one chunk
+	 * of the table at a time (seq_lock) */
+	int seq;
+	int64_t seq_start;
+	pthread_mutex_t seq_lock;
 	/* --jobs > 1: the tables (indices in the job, earlier in the load
 	 * order) whose chunks must all be finished before this one's start,
 	 * and how many of this table's units are still open */
@@ -109,6 +119,8 @@ struct ctx {
 	struct barge_buf notes; /* lines for the summary (res->notes) */
 	struct barge_table_def *km_def; /* barge_keymap in the target, or NULL */
 	size_t km_cols[3];
+	struct barge_table_def *ks_def; /* barge_keyseq in the target, or NULL */
+	size_t ks_cols[2];
 	int gated;              /* some table waits for its parents */
 };
 
@@ -135,6 +147,8 @@ static void tbl_dispose(struct tbl *t)
 	free(t->refs);
 	free(t->gates);
 	free(t->target_name);
+	if (t->seq)
+		pthread_mutex_destroy(&t->seq_lock);
 }
 
 static struct tbl *tbl_find(struct ctx *cx, const char *name)
@@ -528,10 +542,12 @@ out:
 static long copied_to(const struct tbl *t, size_t srccol)
 {
 	unsigned char ns[16];
+	int64_t start;
 	if (t->xf) {
 		for (size_t i = 0; i < barge_xf_ncols(t->xf); i++)
 			if (barge_xf_source(t->xf, i) == (int)srccol &&
-			    !barge_xf_uuid_v5(t->xf, i, ns))
+			    !barge_xf_uuid_v5(t->xf, i, ns) &&
+			    !barge_xf_sequence(t->xf, i, &start))
 				return (long)i;
 		return -1;
 	}
@@ -548,18 +564,55 @@ static const char *target_col_name(const struct tbl *t, long i)
 
 /*
  * Key remapping: a table whose single key column is copied and also feeds
- * an `add:` uuid_v5 column has a new key; its rows go to barge_keymap
- * (legacy -> new) and its children's references are rewritten to it.
+ * an `add:` uuid_v5 or sequence column has a new key; its rows go to
+ * barge_keymap (legacy -> new) and its children's references are
+ * rewritten to it. A sequence must number the key, a one-column key.
  */
-static void find_keymaps(struct ctx *cx)
+static int find_keymaps(struct ctx *cx)
 {
 	unsigned char ns[16];
+	int64_t start;
 	for (size_t i = 0; i < cx->ntbls; i++) {
 		struct tbl *t = &cx->tbls[i];
-		if (!t->xf || t->src->nkey != 1)
+		size_t nx = t->xf ? barge_xf_ncols(t->xf) : 0;
+		for (size_t j = 0; j < nx; j++) {
+			if (!barge_xf_sequence(t->xf, j, &start))
+				continue;
+			const char *name = barge_xf_col(t->xf, j)->name;
+			int from = barge_xf_source(t->xf, j);
+			if (t->src->nkey != 1)
+				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
+						       "'%s' needs a one-column key, and "
+						       "the table's key has %zu columns "
+						       "(barge_keymap maps one legacy "
+						       "value); use uuid_v5 or a key: of "
+						       "one column", t->src->name, name,
+						       t->src->nkey);
+			if (from != (int)t->src->key[0])
+				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
+						       "'%s' must number the key column "
+						       "'%s'", t->src->name, name,
+						       t->src->cols[t->src->key[0]].name);
+			long legacy = copied_to(t, t->src->key[0]);
+			if (legacy < 0)
+				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
+						       "'%s' needs the key column '%s' "
+						       "copied too (under a new name with "
+						       "to:)", t->src->name, name,
+						       t->src->cols[t->src->key[0]].name);
+			if (t->seq)
+				return barge_error_set(BARGE_EUSAGE, "table '%s': one "
+						       "sequence per table", t->src->name);
+			t->keymap = t->seq = 1;
+			t->seq_start = start;
+			t->km_legacy = (size_t)legacy;
+			t->km_new = j;
+			pthread_mutex_init(&t->seq_lock, NULL);
+		}
+		if (t->keymap || !t->xf || t->src->nkey != 1)
 			continue;
 		long legacy = copied_to(t, t->src->key[0]);
-		for (size_t j = 0; legacy >= 0 && j < barge_xf_ncols(t->xf); j++)
+		for (size_t j = 0; legacy >= 0 && j < nx; j++)
 			if (barge_xf_uuid_v5(t->xf, j, ns) &&
 			    barge_xf_source(t->xf, j) == (int)t->src->key[0]) {
 				t->keymap = 1;
@@ -568,6 +621,7 @@ static void find_keymaps(struct ctx *cx)
 				break;
 			}
 	}
+	return 0;
 }
 
 /* Resolve each `references` rule: where to look in the target, which
@@ -577,7 +631,8 @@ static int resolve_refs(struct ctx *cx)
 	char *ptable = NULL, *pcol = NULL;
 	int err = 0;
 
-	find_keymaps(cx);
+	if ((err = find_keymaps(cx)) < 0)
+		return err;
 	for (size_t ti = 0; ti < cx->ntbls; ti++) {
 		struct tbl *t = &cx->tbls[ti];
 		size_t nx = t->xf ? barge_xf_ncols(t->xf) : 0;
@@ -619,11 +674,17 @@ static int resolve_refs(struct ctx *cx)
 				if (p->keymap && (size_t)pc == p->src->key[0]) {
 					unsigned char ns[16];
 					char why[300];
-					barge_xf_uuid_v5(p->xf, p->km_new, ns);
 					snprintf(why, sizeof why, "%s.%s through %s", p->target_name,
 						 barge_xf_col(p->xf, p->km_new)->name,
 						 KEYMAP_TABLE);
-					if ((err = barge_xf_remap(t->xf, j, ns, why)) < 0)
+					if (p->seq) {
+						r.fed = 1;
+						err = barge_xf_remap_fed(t->xf, j, BARGE_T_INT64, why);
+					} else {
+						barge_xf_uuid_v5(p->xf, p->km_new, ns);
+						err = barge_xf_remap(t->xf, j, ns, why);
+					}
+					if (err < 0)
 						goto out;
 				}
 				if ((size_t)r.parent < ti) {
@@ -953,6 +1014,14 @@ struct worker {
 	struct barge_xf_run *xrun;    /* its scratch */
 	uint8_t *found;               /* references: nrefs x batch_rows */
 	struct barge_batch *kmb;      /* barge_keymap rows of a batch */
+	/* new keys looked up in barge_keymap: one text batch per reference
+	 * (those with `fed`) and one for the table's own sequence key */
+	struct barge_batch **lk;
+	size_t nlk;
+	uint8_t *lkfound;
+	int64_t seq_last;             /* the chunk's sequence: last number */
+	int seq_dirty;                /* handed out numbers in this chunk */
+	char seq_txt[24];
 	pthread_t thread;
 	int err;
 };
@@ -971,6 +1040,13 @@ static void worker_free_batches(struct worker *w)
 	w->found = NULL;
 	barge_batch_free(w->kmb);
 	w->kmb = NULL;
+	for (size_t i = 0; i < w->nlk; i++)
+		barge_batch_free(w->lk[i]);
+	free(w->lk);
+	w->lk = NULL;
+	w->nlk = 0;
+	free(w->lkfound);
+	w->lkfound = NULL;
 }
 
 static int worker_batches(struct worker *w, struct tbl *t)
@@ -1008,6 +1084,19 @@ static int worker_batches(struct worker *w, struct tbl *t)
 					  (size_t)t->jt->settings.batch_rows);
 		if (err < 0)
 			return err;
+	}
+	if (t->xf) {
+		size_t n = t->nrefs + 1, rows = (size_t)t->jt->settings.batch_rows;
+		int kt[1] = {BARGE_T_TEXT};
+		if (!(w->lk = calloc(n, sizeof *w->lk)) ||
+		    !(w->lkfound = calloc(rows, 1)))
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			int err = barge_batch_new(&w->lk[i], 1, kt, rows);
+			if (err < 0)
+				return err;
+			w->nlk++;
+		}
 	}
 	w->batches_for = t;
 	return 0;
@@ -1243,6 +1332,39 @@ static int keymap_batch(struct worker *w, const struct tbl *t, struct barge_buf 
 }
 
 /*
+ * Feed the transform stage the new keys looked up for row `row`: each
+ * sequence-keyed parent's (NULL when not in barge_keymap), and this
+ * table's own: the one in barge_keymap, or else the sequence's next number
+ * (*fresh: taken only when the row is not rejected).
+ */
+static int feed_keys(struct worker *w, const struct tbl *t,
+		     const struct barge_batch *b, size_t row, int *fresh)
+{
+	struct barge_value v;
+	int err = 0;
+	barge_xf_run_unfeed(w->xrun);
+	for (size_t k = 0; k < t->nrefs && err == 0; k++) {
+		if (!t->refs[k].fed)
+			continue;
+		barge_batch_get(w->lk[k], 0, row, &v);
+		err = barge_xf_run_feed(w->xrun, t->refs[k].xcol, v.null ? NULL : v.p,
+					v.n);
+	}
+	if (err || !t->seq)
+		return err;
+	barge_batch_get(b, t->src->key[0], row, &v);
+	if (v.null)
+		return 0; /* a NULL key gets no number (and no map row) */
+	barge_batch_get(w->lk[t->nrefs], 0, row, &v);
+	if (!v.null)
+		return barge_xf_run_feed(w->xrun, t->km_new, v.p, v.n);
+	*fresh = 1;
+	int n = snprintf(w->seq_txt, sizeof w->seq_txt, "%lld",
+			 (long long)w->seq_last + 1);
+	return barge_xf_run_feed(w->xrun, t->km_new, w->seq_txt, (size_t)n);
+}
+
+/*
  * The transform stage of one batch: look the references up in the target
  * (inside the chunk's transaction: the parents' committed chunks are
  * visible), then map each row into w->mapped, keeping the rejected ones.
@@ -1265,12 +1387,42 @@ static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *
 					   w->found + k * b->nrows, NULL)) < 0)
 			goto out;
 	}
-	for (size_t row = 0; row < b->nrows; row++) {
-		memset(&x, 0, sizeof x);
-		if (check && ref_missing(t, b, row, w->found, &tmp, &x))
-			rc = 1;
-		else if ((rc = barge_xf_row(w->xrun, t->xf, b, row, w->mapped, &x)) < 0)
+	/* new keys from barge_keymap: the parents' (sequence) keys, and this
+	 * table's own when it is numbered by a sequence */
+	for (size_t k = 0; !cx->job->dry_run && k <= t->nrefs; k++) {
+		struct barge_lookup q = {.table = KEYMAP_TABLE, .column = "legacy_key",
+					 .eq_column = "table_name",
+					 .value_column = "new_key"};
+		size_t col;
+		if (k < t->nrefs && t->refs[k].fed) {
+			q.eq_value = t->refs[k].table;
+			col = t->refs[k].scol;
+		} else if (k == t->nrefs && t->seq) {
+			q.eq_value = t->target_name;
+			col = t->src->key[0];
+		} else {
+			continue;
+		}
+		barge_batch_reset(w->lk[k]);
+		if ((rc = barge_drv_lookup(&cx->dst, w->tconn, &q, b, col, w->lkfound,
+					   w->lk[k])) < 0)
 			goto out;
+	}
+	for (size_t row = 0; row < b->nrows; row++) {
+		int fresh = 0;
+		memset(&x, 0, sizeof x);
+		if (check && ref_missing(t, b, row, w->found, &tmp, &x)) {
+			rc = 1;
+		} else {
+			if (!cx->job->dry_run && (rc = feed_keys(w, t, b, row, &fresh)) < 0)
+				goto out;
+			if ((rc = barge_xf_row(w->xrun, t->xf, b, row, w->mapped, &x)) < 0)
+				goto out;
+			if (rc == 0 && fresh) {
+				w->seq_last++;
+				w->seq_dirty = 1;
+			}
+		}
 		if (rc == 1 && (rc = rejects_add(rs, t, b, row, &x)) < 0)
 			goto out;
 	}
@@ -1278,6 +1430,67 @@ static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *
 out:
 	barge_buf_dispose(&tmp);
 	return rc;
+}
+
+/* The sequence's last number in barge_keyseq (in the chunk's transaction),
+ * or start - 1 before its first chunk. */
+static int seq_load(struct worker *w, const struct tbl *t)
+{
+	struct ctx *cx = w->cx;
+	struct barge_lookup q = {.table = KEYSEQ_TABLE, .column = "table_name",
+				 .value_column = "last_value"};
+	struct barge_value v;
+	int err;
+
+	w->seq_last = t->seq_start - 1;
+	w->seq_dirty = 0;
+	barge_batch_reset(w->kmb);
+	barge_batch_reset(w->lk[t->nrefs]);
+	if ((err = barge_batch_put_bytes(w->kmb, 0, t->target_name,
+					 strlen(t->target_name))) < 0 ||
+	    (err = barge_batch_put_null(w->kmb, 1)) < 0 ||
+	    (err = barge_batch_put_null(w->kmb, 2)) < 0)
+		return err;
+	barge_batch_end_row(w->kmb);
+	if ((err = barge_drv_lookup(&cx->dst, w->tconn, &q, w->kmb, 0, w->lkfound,
+				    w->lk[t->nrefs])) < 0)
+		return err;
+	barge_batch_get(w->lk[t->nrefs], 0, 0, &v);
+	if (v.null)
+		return 0;
+	char num[32];
+	snprintf(num, sizeof num, "%.*s", (int)(v.n < 31 ? v.n : 31), v.p);
+	if (barge_parse_i64(&w->seq_last, num, KEYSEQ_TABLE ".last_value") < 0)
+		return barge_error_wrap(BARGE_ERROR, "table %s", t->target_name);
+	return 0;
+}
+
+/* Record the chunk's last number in barge_keyseq (upsert, in the chunk's
+ * transaction, so it commits with the rows and key map rows it numbered). */
+static int seq_save(struct worker *w, const struct tbl *t)
+{
+	struct ctx *cx = w->cx;
+	struct barge_batch *b = NULL;
+	struct barge_writer *wr = NULL;
+	int types[2] = {BARGE_T_TEXT, BARGE_T_INT64};
+	struct barge_write_req req = {.table = cx->ks_def, .ncols = 2,
+				      .cols = cx->ks_cols, .mode = BARGE_MODE_UPSERT};
+	int err;
+
+	if (!w->seq_dirty)
+		return 0;
+	if ((err = barge_batch_new(&b, 2, types, 1)) < 0)
+		return err;
+	if ((err = barge_batch_put_bytes(b, 0, t->target_name,
+					 strlen(t->target_name))) == 0 &&
+	    (err = barge_batch_put_i64(b, 1, w->seq_last)) == 0) {
+		barge_batch_end_row(b);
+		if ((err = barge_drv_write_open(&cx->dst, &wr, w->tconn, &req)) == 0)
+			err = barge_drv_write_batch(&cx->dst, wr, b);
+	}
+	barge_drv_write_close(&cx->dst, wr);
+	barge_batch_free(b);
+	return err;
 }
 
 static char *inflight_key(char *buf, size_t n, int64_t unit)
@@ -1300,7 +1513,7 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	struct barge_queue *pool = NULL, *full = NULL;
 	struct reader rd;
 	pthread_t th;
-	int started = 0, in_txn = 0, have_turn = 0, err;
+	int started = 0, in_txn = 0, have_turn = 0, have_seq = 0, err;
 	int serial = !(dst->drv->caps & BARGE_CAP_PARALLEL_WRITE);
 	int mode = t->jt->settings.mode;
 	char fk[64];
@@ -1336,9 +1549,15 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		pthread_mutex_lock(&cx->write_turn);
 		have_turn = 1;
 	}
+	if (t->seq && !cx->job->dry_run) {
+		pthread_mutex_lock(&t->seq_lock);
+		have_seq = 1;
+	}
 	if ((err = barge_drv_begin(dst, w->tconn)) < 0)
 		goto out;
 	in_txn = 1;
+	if (have_seq && (err = seq_load(w, t)) < 0)
+		goto out;
 	if (mode == BARGE_MODE_REPLACE || (rerun && mode != BARGE_MODE_UPSERT)) {
 		if (t->how == BARGE_CHUNK_ONE)
 			err = barge_drv_truncate(dst, w->tconn, t->dst);
@@ -1410,11 +1629,17 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	}
 	barge_drv_write_close(dst, wr);
 	wr = NULL;
+	if (err == 0 && have_seq)
+		err = seq_save(w, t);
 	if (err < 0)
 		goto out;
 	if ((err = barge_drv_commit(dst, w->tconn)) < 0)
 		goto out;
 	in_txn = 0;
+	if (have_seq) {
+		pthread_mutex_unlock(&t->seq_lock);
+		have_seq = 0;
+	}
 	if (have_turn) {
 		pthread_mutex_unlock(&cx->write_turn);
 		have_turn = 0;
@@ -1438,6 +1663,8 @@ out:
 		barge_drv_rollback(dst, w->tconn);
 		barge_error_set(code, "%s", keep);
 	}
+	if (have_seq)
+		pthread_mutex_unlock(&t->seq_lock);
 	if (have_turn)
 		pthread_mutex_unlock(&cx->write_turn);
 	barge_queue_free(pool);
@@ -1841,49 +2068,72 @@ static void *progress_main(void *arg)
 
 /* ---- The job -------------------------------------------------------------- */
 
-/* barge_keymap(table_name, legacy_key, new_key), keyed by the first two:
- * created when a table of the job has a new key, then bound. */
-static int prepare_keymap(struct ctx *cx, struct barge_conn *tc)
+/* A table of barge's own in the target (text columns but `types`, keyed
+ * by the first `nkey`): described, created first when missing, bound. */
+static int own_table(struct ctx *cx, struct barge_conn *tc, const char *name,
+		     size_t ncols, const char *const *names, const int *types,
+		     size_t nkey, struct barge_table_def **def, size_t *bound)
 {
-	static const char *const names[3] = {"table_name", "legacy_key", "new_key"};
-	struct barge_column_def cols[3];
-	size_t key[2] = {0, 1};
-	int need = 0, err;
+	struct barge_column_def cols[4];
+	size_t key[4] = {0, 1, 2, 3};
+	int err;
 
-	for (size_t i = 0; i < cx->ntbls; i++)
-		need |= cx->tbls[i].keymap;
-	if (!need)
-		return 0;
-	err = barge_drv_describe(&cx->dst, tc, KEYMAP_TABLE, &cx->km_def);
+	assert(ncols <= 4 && nkey <= ncols);
+	err = barge_drv_describe(&cx->dst, tc, name, def);
 	if (err == BARGE_ENOTFOUND) {
 		barge_error_clear();
 		memset(cols, 0, sizeof cols);
-		for (int c = 0; c < 3; c++) {
+		for (size_t c = 0; c < ncols; c++) {
 			cols[c].name = (char *)names[c];
-			cols[c].type = BARGE_T_TEXT;
+			cols[c].type = types[c];
 			cols[c].notnull = 1;
-			cols[c].key_pos = c < 2 ? c + 1 : 0;
+			cols[c].key_pos = c < nkey ? (int)c + 1 : 0;
 			cols[c].scale = -1;
 		}
-		struct barge_table_def d = {.name = (char *)KEYMAP_TABLE, .ncols = 3,
-					    .cols = cols, .nkey = 2, .key = key,
+		struct barge_table_def d = {.name = (char *)name, .ncols = ncols,
+					    .cols = cols, .nkey = nkey, .key = key,
 					    .rows = -1};
 		if ((err = barge_drv_create_table(&cx->dst, tc, &d)) < 0 ||
-		    (err = barge_drv_describe(&cx->dst, tc, KEYMAP_TABLE, &cx->km_def)) < 0)
+		    (err = barge_drv_describe(&cx->dst, tc, name, def)) < 0)
 			return err;
-		barge_state_log(cx->st, cx->run, 0, "create",
-				"created target table " KEYMAP_TABLE);
+		char msg[128];
+		snprintf(msg, sizeof msg, "created target table %s", name);
+		barge_state_log(cx->st, cx->run, 0, "create", msg);
 	} else if (err < 0) {
 		return err;
 	}
-	for (int c = 0; c < 3; c++) {
-		int k = barge_table_def_find(cx->km_def, names[c]);
+	for (size_t c = 0; c < ncols; c++) {
+		int k = barge_table_def_find(*def, names[c]);
 		if (k < 0)
 			return barge_error_set(BARGE_EUSAGE, "the target's %s has no "
-					       "column %s", KEYMAP_TABLE, names[c]);
-		cx->km_cols[c] = (size_t)k;
+					       "column %s", name, names[c]);
+		bound[c] = (size_t)k;
 	}
 	return 0;
+}
+
+/* barge_keymap(table_name, legacy_key, new_key), keyed by the first two,
+ * when a table of the job has a new key; barge_keyseq(table_name,
+ * last_value) when one is numbered by a sequence. */
+static int prepare_keymap(struct ctx *cx, struct barge_conn *tc)
+{
+	static const char *const km[3] = {"table_name", "legacy_key", "new_key"};
+	static const char *const ks[2] = {"table_name", "last_value"};
+	static const int km_types[3] = {BARGE_T_TEXT, BARGE_T_TEXT, BARGE_T_TEXT};
+	static const int ks_types[2] = {BARGE_T_TEXT, BARGE_T_INT64};
+	int need = 0, seq = 0, err = 0;
+
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		need |= cx->tbls[i].keymap;
+		seq |= cx->tbls[i].seq;
+	}
+	if (need)
+		err = own_table(cx, tc, KEYMAP_TABLE, 3, km, km_types, 2, &cx->km_def,
+				cx->km_cols);
+	if (err == 0 && seq)
+		err = own_table(cx, tc, KEYSEQ_TABLE, 2, ks, ks_types, 1, &cx->ks_def,
+				cx->ks_cols);
+	return err;
 }
 
 static int prepare_target(struct ctx *cx)
@@ -2582,6 +2832,7 @@ out:
 	barge_buf_dispose(&cx.notes);
 	free(cx.order_note);
 	barge_table_def_free(cx.km_def);
+	barge_table_def_free(cx.ks_def);
 	if (cx.leader && cx.token)
 		barge_drv_snapshot_end(&cx.src, cx.leader);
 	free(cx.token);

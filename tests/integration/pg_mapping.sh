@@ -87,6 +87,27 @@ for from in sqlite pg; do
 	check "$from->pg: re-run duplicates nothing" [ "$(pg_val $db "SELECT (SELECT count(*) FROM xitem) || '/' || (SELECT count(*) FROM barge_keymap)")" = "$want_items/$((want_cust + want_orders))" ]
 done
 
+# the same with sequence keys (three workers writing at once: one chunk of
+# a numbered table at a time), from SQLite and from PostgreSQL
+for from in sqlite pg; do
+	db=seq_$from
+	pg_fresh $db
+	src="sqlite:src.db"
+	[ $from = pg ] && src=$(pg_url pgsrc)
+	plan "$src" "$(pg_url $db)" "seq-$from-state.db" |
+		sed 's/{uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}/{sequence: {from: id}}/' > seq-$from.yaml
+	expect_exit 3 "$from->pg sequence: run" "$BARGE" run seq-$from.yaml --no-progress
+	check "$from->pg sequence: customers numbered densely" [ "$(pg_val $db "SELECT min(id) || '-' || max(id) || '/' || count(DISTINCT id) FROM customers")" = "1-$want_cust/$want_cust" ]
+	check "$from->pg sequence: orders numbered densely" [ "$(pg_val $db "SELECT min(id) || '-' || max(id) || '/' || count(DISTINCT id) FROM orders")" = "1-$want_orders/$want_orders" ]
+	check "$from->pg sequence: cust_id is the customer's new key" [ "$(pg_val $db "SELECT string_agg(o.legacy_id || ':' || c.legacy_id, ',' ORDER BY o.legacy_id) FROM orders o JOIN customers c ON c.id = o.cust_id")" = "$(q src.db "SELECT group_concat(id || ':' || cust_id, ',') FROM (SELECT id, cust_id FROM yorder WHERE cust_id IN ($custs_in) ORDER BY id)")" ]
+	check "$from->pg sequence: order_id is the order's new key (level 2)" [ "$(pg_val $db "SELECT count(*) FROM xitem i JOIN orders o ON o.id = i.order_id")" = "$want_items" ]
+	pg_val $db "SELECT legacy_id || ' ' || id FROM orders ORDER BY 1" > seq1.txt
+	expect_exit 3 "$from->pg sequence: re-run --restart" "$BARGE" run seq-$from.yaml --no-progress --restart
+	pg_val $db "SELECT legacy_id || ' ' || id FROM orders ORDER BY 1" > seq2.txt
+	check "$from->pg sequence: re-run keeps the keys" cmp -s seq1.txt seq2.txt
+	check "$from->pg sequence: barge_keyseq" [ "$(pg_val $db "SELECT last_value FROM barge_keyseq WHERE table_name = 'orders'")" = "$want_orders" ]
+done
+
 # a reference the parent's key type cannot hold: a reject, the chunk loads
 # (a text column in the child, an integer key in the parent)
 q bad.db "CREATE TABLE yorder(id INTEGER PRIMARY KEY, cust_id TEXT, total NUMERIC);
