@@ -514,9 +514,9 @@ static int order_tables(struct ctx *cx)
 	for (size_t k = 0; k < n; k++)
 		barge_buf_printf(&b, "%s %s", k ? "," : "", cx->tbls[k].src->name);
 	if (cycles)
-		barge_buf_printf(&b, "; foreign-key cycle: %s (its tables load in "
-				 "name order, constraints deferred to each commit "
-				 "where the target allows)", cycles);
+		barge_buf_printf(&b, "; foreign-key %s (its tables load in name "
+				 "order; the foreign keys of tables barge creates "
+				 "are made after the data)", cycles);
 	err = barge_buf_detach(&b, &cx->order_note);
 	goto out;
 nomem:
