@@ -45,6 +45,8 @@ struct tref {
 	long parent;          /* the parent's index in the job, or -1 */
 	int fed;              /* rewritten to the parent's sequence key, looked
 			       * up in barge_keymap (table_name = `table`) */
+	int self;             /* the parent is this table */
+	int to_key;           /* ... and the column its one-column key */
 };
 
 #define KEYMAP_TABLE "barge_keymap"
@@ -81,6 +83,10 @@ struct tbl {
 	int seq;
 	int64_t seq_start;
 	pthread_mutex_t seq_lock;
+	/* a `references` rule to itself: rows whose parent is not in the
+	 * target yet are held to the end of their chunk, and chunks left
+	 * with such rejects run again once the table's others are done */
+	int selfref;
 	/* --jobs > 1: the tables (indices in the job, earlier in the load
 	 * order) whose chunks must all be finished before this one's start,
 	 * and how many of this table's units are still open */
@@ -687,6 +693,21 @@ static int resolve_refs(struct ctx *cx)
 					if (err < 0)
 						goto out;
 				}
+				if ((size_t)r.parent == ti) {
+					r.self = t->selfref = 1;
+					r.to_key = p->src->nkey == 1 &&
+						   (size_t)pc == p->src->key[0];
+					if (p->seq) {
+						err = barge_error_set(BARGE_EUSAGE, "table '%s': "
+								      "references %s, its own "
+								      "key, which a sequence "
+								      "renumbers: a parent later "
+								      "in the table has no number "
+								      "yet (use uuid_v5)",
+								      t->src->name, spec);
+						goto out;
+					}
+				}
 				if ((size_t)r.parent < ti) {
 					size_t *g = realloc(t->gates, (t->ngates + 1) * sizeof *g);
 					if (!g) {
@@ -1003,6 +1024,34 @@ out:
 
 /* ---- Workers -------------------------------------------------------------- */
 
+/*
+ * Rows of a chunk held back because their self-reference names a row that
+ * is not in the target yet (later in the chunk, maybe): copies of the
+ * source rows, tried again once the chunk's other rows are written.
+ * Bounded by the chunk (and REJECTS_MAX_BYTES).
+ */
+struct held {
+	struct barge_batch **v;
+	size_t n;
+	size_t rows, bytes;
+};
+
+static void held_clear(struct held *h)
+{
+	for (size_t i = 0; h && i < h->n; i++)
+		barge_batch_free(h->v[i]);
+	if (h) {
+		free(h->v);
+		memset(h, 0, sizeof *h);
+	}
+}
+
+static void held_free(struct held *h)
+{
+	held_clear(h);
+	free(h);
+}
+
 struct worker {
 	struct ctx *cx;
 	int id;
@@ -1019,6 +1068,7 @@ struct worker {
 	struct barge_batch **lk;
 	size_t nlk;
 	uint8_t *lkfound;
+	struct held *held[2];         /* self-references: rows held in a chunk */
 	int64_t seq_last;             /* the chunk's sequence: last number */
 	int seq_dirty;                /* handed out numbers in this chunk */
 	char seq_txt[24];
@@ -1047,6 +1097,10 @@ static void worker_free_batches(struct worker *w)
 	w->nlk = 0;
 	free(w->lkfound);
 	w->lkfound = NULL;
+	for (int i = 0; i < 2; i++) {
+		held_free(w->held[i]);
+		w->held[i] = NULL;
+	}
 }
 
 static int worker_batches(struct worker *w, struct tbl *t)
@@ -1085,6 +1139,9 @@ static int worker_batches(struct worker *w, struct tbl *t)
 		if (err < 0)
 			return err;
 	}
+	if (t->selfref && (!(w->held[0] = calloc(1, sizeof *w->held[0])) ||
+			   !(w->held[1] = calloc(1, sizeof *w->held[1]))))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	if (t->xf) {
 		size_t n = t->nrefs + 1, rows = (size_t)t->jt->settings.batch_rows;
 		int kt[1] = {BARGE_T_TEXT};
@@ -1273,16 +1330,17 @@ struct chunk_result {
 	struct rejects rej;
 };
 
-/* Row `row` fails a `references` rule: fill the reject and return 1. */
+/* Row `row` fails a `references` rule (other than a self-reference when
+ * `skip_self`): fill the reject and return 1. */
 static int ref_missing(const struct tbl *t, const struct barge_batch *b,
-		       size_t row, const uint8_t *found, struct barge_buf *tmp,
-		       struct barge_xf_reject *x)
+		       size_t row, const uint8_t *found, int skip_self,
+		       struct barge_buf *tmp, struct barge_xf_reject *x)
 {
 	for (size_t k = 0; k < t->nrefs; k++) {
 		const struct tref *r = &t->refs[k];
 		struct barge_value v;
 		barge_batch_get(b, r->scol, row, &v);
-		if (v.null || found[k * b->nrows + row])
+		if (v.null || found[k * b->nrows + row] || (skip_self && r->self))
 			continue;
 		barge_buf_clear(tmp);
 		if (barge_value_text(tmp, &v) < 0 || tmp->len > 100) {
@@ -1364,21 +1422,91 @@ static int feed_keys(struct worker *w, const struct tbl *t,
 	return barge_xf_run_feed(w->xrun, t->km_new, w->seq_txt, (size_t)n);
 }
 
+/* Hold row `row` of `b` (a copy) for the end of the chunk. */
+static int held_add(struct held *h, const struct tbl *t,
+		    const struct barge_batch *b, size_t row)
+{
+	struct barge_value v;
+	int err = 0;
+	if (!h->n || barge_batch_full(h->v[h->n - 1])) {
+		struct barge_batch **nv = realloc(h->v, (h->n + 1) * sizeof *nv);
+		if (!nv)
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		h->v = nv;
+		if ((err = barge_batch_new(&h->v[h->n], b->ncols, t->rd_types,
+					   (size_t)t->jt->settings.batch_rows)) < 0)
+			return err;
+		h->n++;
+	}
+	struct barge_batch *d = h->v[h->n - 1];
+	for (size_t c = 0; c < b->ncols && err == 0; c++) {
+		barge_batch_get(b, c, row, &v);
+		err = barge_batch_put_value(d, c, &v);
+		h->bytes += v.null ? 1 : v.n + 8;
+	}
+	if (err < 0) {
+		barge_batch_abandon_row(d);
+		return err;
+	}
+	barge_batch_end_row(d);
+	h->rows++;
+	if (h->bytes > REJECTS_MAX_BYTES)
+		return barge_error_set(BARGE_ENOMEM, "table '%s': the rows of one chunk "
+				       "waiting for a parent in the same chunk passed "
+				       "%u MiB; lower chunk_rows", t->src->name,
+				       REJECTS_MAX_BYTES >> 20);
+	return 0;
+}
+
+/* Does row `row` name, through a self-reference, a parent that is not in
+ * the target (yet)? A row that names itself (a root, in many legacy
+ * schemas) has its parent. Marks it found then, for ref_missing. */
+static int self_missing(const struct tbl *t, const struct barge_batch *b,
+			size_t row, uint8_t *found, struct barge_buf *x,
+			struct barge_buf *y)
+{
+	int missing = 0;
+	for (size_t k = 0; k < t->nrefs; k++) {
+		struct barge_value v, own;
+		if (!t->refs[k].self)
+			continue;
+		barge_batch_get(b, t->refs[k].scol, row, &v);
+		if (v.null || found[k * b->nrows + row])
+			continue;
+		if (t->refs[k].to_key) {
+			barge_batch_get(b, t->src->key[0], row, &own);
+			barge_buf_clear(x);
+			barge_buf_clear(y);
+			if (barge_value_text(x, &v) == 0 && barge_value_text(y, &own) == 0 &&
+			    x->len == y->len && (!x->len || !memcmp(x->p, y->p, x->len))) {
+				found[k * b->nrows + row] = 1;
+				continue;
+			}
+			barge_error_clear();
+		}
+		missing = 1;
+	}
+	return missing;
+}
+
 /*
  * The transform stage of one batch: look the references up in the target
  * (inside the chunk's transaction: the parents' committed chunks are
- * visible), then map each row into w->mapped, keeping the rejected ones.
+ * visible, and this chunk's rows written so far), then map each row into
+ * w->mapped, keeping the rejected ones. With `held`, a row whose only
+ * missing parent is its own table's goes there instead of the rejects.
  * A dry run has written no parent, so it does not check references.
  */
 static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *b,
-		     struct rejects *rs)
+		     struct rejects *rs, struct held *held)
 {
 	struct ctx *cx = w->cx;
 	struct barge_xf_reject x;
-	struct barge_buf tmp;
+	struct barge_buf tmp, tmp2;
 	int check = t->nrefs && !cx->job->dry_run, rc = 0;
 
 	barge_buf_init(&tmp, 1u << 20);
+	barge_buf_init(&tmp2, 1u << 20);
 	barge_batch_reset(w->mapped);
 	for (size_t k = 0; check && k < t->nrefs; k++) {
 		struct barge_lookup q = {.table = t->refs[k].table,
@@ -1411,8 +1539,14 @@ static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *
 	for (size_t row = 0; row < b->nrows; row++) {
 		int fresh = 0;
 		memset(&x, 0, sizeof x);
-		if (check && ref_missing(t, b, row, w->found, &tmp, &x)) {
+		/* first: a row naming itself has its parent */
+		int self = check && t->selfref &&
+			   self_missing(t, b, row, w->found, &tmp, &tmp2);
+		if (check && ref_missing(t, b, row, w->found, held != NULL, &tmp, &x)) {
 			rc = 1;
+		} else if (self) {
+			if ((rc = held_add(held, t, b, row)) < 0)
+				goto out;
 		} else {
 			if (!cx->job->dry_run && (rc = feed_keys(w, t, b, row, &fresh)) < 0)
 				goto out;
@@ -1429,6 +1563,7 @@ static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *
 	rc = 0;
 out:
 	barge_buf_dispose(&tmp);
+	barge_buf_dispose(&tmp2);
 	return rc;
 }
 
@@ -1500,6 +1635,76 @@ static char *inflight_key(char *buf, size_t n, int64_t unit)
 }
 
 /*
+ * Write a mapped batch in the chunk's transaction (the writer opened on
+ * first use), and its rows' barge_keymap rows. A keymap table's writer is
+ * closed after each batch, so that the key map's own writer is never open
+ * beside it (one COPY at a time on a connection).
+ */
+static int write_mapped(struct worker *w, const struct tbl *t,
+			const struct barge_batch *wb, struct barge_writer **wr,
+			const struct barge_write_req *wreq,
+			const struct barge_write_req *kreq, struct chunk_result *res)
+{
+	const struct barge_ep *dst = &w->cx->dst;
+	int err = 0;
+	if (!wb->nrows)
+		return 0;
+	if (!*wr)
+		err = barge_drv_write_open(dst, wr, w->tconn, wreq);
+	if (err == 0)
+		err = barge_drv_write_batch(dst, *wr, wb);
+	if (err == 0 && t->keymap) {
+		struct barge_writer *kw = NULL;
+		struct barge_buf a, n;
+		barge_drv_write_close(dst, *wr);
+		*wr = NULL;
+		barge_buf_init(&a, 1u << 20);
+		barge_buf_init(&n, 1u << 20);
+		if ((err = keymap_batch(w, t, &a, &n)) == 0 &&
+		    (err = barge_drv_write_open(dst, &kw, w->tconn, kreq)) == 0 &&
+		    w->kmb->nrows)
+			err = barge_drv_write_batch(dst, kw, w->kmb);
+		barge_drv_write_close(dst, kw);
+		barge_buf_dispose(&a);
+		barge_buf_dispose(&n);
+	}
+	res->rows_written += (int64_t)wb->nrows;
+	return err;
+}
+
+/*
+ * The end of a self-referencing table's chunk: the held rows are tried
+ * again, now that the chunk's other rows are in the target, as long as
+ * each round writes some (a parent held too comes in an earlier round);
+ * the rest are rejects (their parent is in no chunk so far: a later chunk
+ * of the table may still bring it, see selfref_rounds).
+ */
+static int resolve_held(struct worker *w, struct tbl *t, struct barge_writer **wr,
+			const struct barge_write_req *wreq,
+			const struct barge_write_req *kreq, struct chunk_result *res)
+{
+	int err = 0, last = 0;
+	while (err == 0 && w->held[0]->rows) {
+		struct held *from = w->held[0], *to = w->held[1];
+		size_t before = from->rows;
+		held_clear(to);
+		for (size_t i = 0; i < from->n && err == 0; i++) {
+			err = map_batch(w, t, from->v[i], &res->rej, last ? NULL : to);
+			if (err == 0)
+				err = write_mapped(w, t, w->mapped, wr, wreq, kreq, res);
+		}
+		held_clear(from);
+		w->held[0] = to;
+		w->held[1] = from;
+		if (last)
+			break;
+		last = to->rows == before; /* no progress: one round to reject */
+	}
+	held_clear(w->held[0]);
+	return err;
+}
+
+/*
  * Copy one chunk in one target transaction. `rerun` says an earlier
  * attempt may have committed rows of this chunk.
  */
@@ -1521,6 +1726,10 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	memset(&rd, 0, sizeof rd);
 	if ((err = worker_batches(w, t)) < 0)
 		return err;
+	if (t->selfref) {
+		held_clear(w->held[0]); /* from a failed attempt */
+		held_clear(w->held[1]);
+	}
 	if ((mode == BARGE_MODE_INSERT || mode == BARGE_MODE_TRUNCATE) &&
 	    (err = barge_state_flag_set(cx->st, cx->run,
 					inflight_key(fk, sizeof fk, ch->unit_id),
@@ -1588,32 +1797,11 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		struct barge_batch *b = item;
 		const struct barge_batch *wb = b;
 		if (t->xf) {
-			err = map_batch(w, t, b, &res->rej);
+			err = map_batch(w, t, b, &res->rej, t->selfref ? w->held[0] : NULL);
 			wb = w->mapped;
 		}
-		/* a keymap table's writer is closed after each batch, so that
-		 * the key map's own writer is never open beside it (one COPY at
-		 * a time on a connection) */
-		if (err == 0 && wb->nrows && !wr)
-			err = barge_drv_write_open(dst, &wr, w->tconn, &wreq);
-		if (err == 0 && wb->nrows)
-			err = barge_drv_write_batch(dst, wr, wb);
-		if (err == 0 && t->keymap && wb->nrows) {
-			struct barge_writer *kw = NULL;
-			struct barge_buf a, n;
-			barge_drv_write_close(dst, wr);
-			wr = NULL;
-			barge_buf_init(&a, 1u << 20);
-			barge_buf_init(&n, 1u << 20);
-			if ((err = keymap_batch(w, t, &a, &n)) == 0 &&
-			    (err = barge_drv_write_open(dst, &kw, w->tconn, &kreq)) == 0 &&
-			    w->kmb->nrows)
-				err = barge_drv_write_batch(dst, kw, w->kmb);
-			barge_drv_write_close(dst, kw);
-			barge_buf_dispose(&a);
-			barge_buf_dispose(&n);
-		}
-		res->rows_written += (int64_t)wb->nrows;
+		if (err == 0)
+			err = write_mapped(w, t, wb, &wr, &wreq, &kreq, res);
 		barge_queue_push(pool, b);
 		if (err < 0)
 			break;
@@ -1627,6 +1815,8 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		err = barge_error_set(rd.err, "%s", rd.msg);
 		res->rows_written = 0;
 	}
+	if (err == 0 && t->selfref && !cx->job->dry_run)
+		err = resolve_held(w, t, &wr, &wreq, &kreq, res);
 	barge_drv_write_close(dst, wr);
 	wr = NULL;
 	if (err == 0 && have_seq)
@@ -1889,6 +2079,93 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 	return err;
 }
 
+/* The chunks of a self-referencing table with rejects of that rule. */
+struct selfrej {
+	const struct tbl *t;
+	int64_t *units;
+	size_t nunits, nrej;
+	int err;
+};
+
+static int selfrej_cb(const struct barge_reject_row *r, void *arg)
+{
+	struct selfrej *sr = arg;
+	const struct tbl *t = sr->t;
+	char pre[512];
+	if (strcmp(r->rule, "references") != 0)
+		return 0;
+	for (size_t k = 0; k < t->nrefs; k++) {
+		if (!t->refs[k].self)
+			continue;
+		snprintf(pre, sizeof pre, "column %s: references %s = ",
+			 barge_xf_col(t->xf, t->refs[k].xcol)->name, t->refs[k].spec);
+		if (strncmp(r->message, pre, strlen(pre)) != 0)
+			continue;
+		sr->nrej++;
+		if (sr->nunits && sr->units[sr->nunits - 1] == r->unit)
+			return 0;
+		int64_t *nu = realloc(sr->units, (sr->nunits + 1) * sizeof *nu);
+		if (!nu) {
+			sr->err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			return 1;
+		}
+		sr->units = nu;
+		sr->units[sr->nunits++] = r->unit;
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * Once every chunk of a self-referencing table is finished: a row whose
+ * parent is in a later chunk was rejected when its chunk ran. Run the
+ * chunks with such rejects again (in order, on this worker) while each
+ * round rejects fewer rows: a round loads the rows whose parents the last
+ * one loaded. What is left names a parent that is missing, filtered out,
+ * rejected, or only reachable through a cycle of such rows.
+ */
+static int selfref_rounds(struct worker *w, struct tbl *t)
+{
+	struct ctx *cx = w->cx;
+	size_t prev = (size_t)-1;
+	char fk[300];
+	int err = 0;
+
+	for (;;) {
+		struct selfrej sr = {.t = t};
+		err = barge_state_rejects(cx->st, cx->run, t->src->name, selfrej_cb, &sr);
+		if (err == 0 && sr.err)
+			err = sr.err;
+		if (err < 0 || sr.nrej == 0 || sr.nrej >= prev) {
+			free(sr.units);
+			break;
+		}
+		char msg[200];
+		snprintf(msg, sizeof msg, "%zu rows of %s name a parent not loaded "
+			 "yet: %zu chunks again", sr.nrej, t->src->name, sr.nunits);
+		barge_state_log(cx->st, cx->run, 0, "selfref", msg);
+		prev = sr.nrej;
+		for (size_t i = 0; i < sr.nunits && err == 0; i++) {
+			struct barge_unit *u = NULL;
+			if (atomic_load(&stop_requested) || atomic_load(&cx->aborted))
+				break;
+			if ((err = barge_state_claim_id(cx->st, sr.units[i], &u)) < 0)
+				break;
+			/* its earlier counts leave the table's totals */
+			atomic_fetch_sub(&t->read_total, u->rows_read);
+			atomic_fetch_sub(&t->rej_total, u->rows_rejected);
+			atomic_fetch_sub(&t->rows_done, u->rows_written);
+			err = process_unit(w, u, 1);
+			barge_unit_free(u);
+		}
+		free(sr.units);
+		if (err < 0 || atomic_load(&stop_requested) || atomic_load(&cx->aborted))
+			return err;
+	}
+	snprintf(fk, sizeof fk, "selfref:%s", t->src->name);
+	return err < 0 ? err : barge_state_flag_set(cx->st, cx->run, fk, "done");
+}
+
 static int worker_open(struct worker *w)
 {
 	struct ctx *cx = w->cx;
@@ -1975,6 +2252,10 @@ static void *worker_main(void *arg)
 			break;
 		err = process_unit(w, u, 0);
 		struct tbl *t = tbl_find(cx, u->table);
+		/* the table's last open unit: its self-references get their
+		 * rounds before its children may start */
+		if (t && t->selfref && err == 0 && atomic_load(&t->open_units) == 1)
+			err = selfref_rounds(w, t);
 		if (t)
 			atomic_fetch_sub(&t->open_units, 1);
 		barge_unit_free(u);
@@ -1995,6 +2276,36 @@ static void *worker_main(void *arg)
 	}
 	w->err = err;
 	return NULL;
+}
+
+/* A resumed run whose self-referencing table has all its chunks finished
+ * but not its rounds (stopped in between): those first, on one worker,
+ * before any child of the table starts. */
+static int selfref_resume(struct ctx *cx)
+{
+	int err = 0;
+	for (size_t i = 0; i < cx->ntbls && err == 0; i++) {
+		struct tbl *t = &cx->tbls[i];
+		char fk[300], *v = NULL;
+		if (!t->selfref || atomic_load(&t->open_units) > 0)
+			continue;
+		snprintf(fk, sizeof fk, "selfref:%s", t->src->name);
+		if (barge_state_flag_get(cx->st, cx->run, fk, &v) == 0 &&
+		    strcmp(v, "done") == 0) {
+			free(v);
+			continue;
+		}
+		free(v);
+		barge_error_clear();
+		struct worker w;
+		memset(&w, 0, sizeof w);
+		w.cx = cx;
+		w.id = 1;
+		if ((err = worker_open(&w)) == 0)
+			err = selfref_rounds(&w, t);
+		worker_close(&w);
+	}
+	return err;
 }
 
 /* ---- Progress ------------------------------------------------------------- */
@@ -2620,7 +2931,7 @@ static int dry_run(struct ctx *cx, struct barge_job_result *res)
 			void *item;
 			while (barge_queue_pop(rd.full, &item) == 0) {
 				if (t->xf && err == 0 &&
-				    (err = map_batch(&w, t, item, &rej)) == 0)
+				    (err = map_batch(&w, t, item, &rej, NULL)) == 0)
 					dry_rejects(&rej, &seen, counts, &nrule);
 				barge_queue_push(rd.pool, item);
 			}
@@ -2782,7 +3093,8 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 		if (err < 0)
 			goto out;
 	} else {
-		if ((err = plan_tables(&cx)) < 0 || (err = count_open(&cx)) < 0)
+		if ((err = plan_tables(&cx)) < 0 || (err = count_open(&cx)) < 0 ||
+		    (err = selfref_resume(&cx)) < 0)
 			goto out;
 		if (job->progress)
 			estimate_rows(&cx);

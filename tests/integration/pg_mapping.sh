@@ -108,6 +108,33 @@ for from in sqlite pg; do
 	check "$from->pg sequence: barge_keyseq" [ "$(pg_val $db "SELECT last_value FROM barge_keyseq WHERE table_name = 'orders'")" = "$want_orders" ]
 done
 
+# a self reference into PostgreSQL, managers after their reports (later
+# in the chunk or in later chunks), the key remapped to uuid_v5
+q src.db "CREATE TABLE emp(id INTEGER PRIMARY KEY, manager_id INTEGER);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+INSERT INTO emp SELECT i, CASE WHEN i = 600 THEN NULL WHEN i % 97 = 0 THEN 99999
+  ELSE i + 1 + ((i * 7919) % (600 - i)) END FROM n;"
+want_emp=$(q src.db "WITH RECURSIVE ok(id) AS (SELECT id FROM emp WHERE manager_id IS NULL
+  UNION SELECT e.id FROM emp e JOIN ok ON e.manager_id = ok.id) SELECT count(*) FROM ok")
+pg_fresh selfref
+cat > selfref.yaml <<YAML
+source: sqlite:src.db
+target: $(pg_url selfref)
+state: selfref-state.db
+defaults: {chunk_rows: 100, batch_rows: 30, jobs: 3}
+tables:
+  - name: emp
+    columns:
+      id: {to: legacy_id}
+      manager_id: {references: emp.id}
+    add:
+      id: {uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}
+YAML
+expect_exit 3 "self reference -> pg: run" "$BARGE" run selfref.yaml --no-progress
+check "self reference -> pg: the rows with a chain of managers" [ "$(pg_val selfref "SELECT count(*) FROM emp")" = "$want_emp" ]
+check "self reference -> pg: the others rejected" [ "$(q selfref-state.db "SELECT count(*) FROM rejects")" = "$((600 - want_emp))" ]
+check "self reference -> pg: manager_id is the manager's new key" [ "$(pg_val selfref "SELECT count(*) FROM emp e JOIN emp m ON m.id = e.manager_id")" = "$((want_emp - 1))" ]
+
 # a reference the parent's key type cannot hold: a reject, the chunk loads
 # (a text column in the child, an integer key in the parent)
 q bad.db "CREATE TABLE yorder(id INTEGER PRIMARY KEY, cust_id TEXT, total NUMERIC);
