@@ -615,17 +615,9 @@ static int find_keymaps(struct ctx *cx)
 			t->km_new = j;
 			pthread_mutex_init(&t->seq_lock, NULL);
 		}
-		if (t->keymap || !t->xf || t->src->nkey != 1)
-			continue;
-		long legacy = copied_to(t, t->src->key[0]);
-		for (size_t j = 0; legacy >= 0 && j < nx; j++)
-			if (barge_xf_uuid_v5(t->xf, j, ns) &&
-			    barge_xf_source(t->xf, j) == (int)t->src->key[0]) {
-				t->keymap = 1;
-				t->km_legacy = (size_t)legacy;
-				t->km_new = j;
-				break;
-			}
+		if (!t->keymap && t->xf &&
+		    barge_xf_uuid_key(t->xf, t->src, &t->km_legacy, &t->km_new, ns))
+			t->keymap = 1;
 	}
 	return 0;
 }
@@ -915,38 +907,6 @@ static int run_config(struct ctx *cx, const char *kind, char **out)
 	}
 	barge_buf_adds(&b, "]}");
 	return barge_buf_detach(&b, out);
-}
-
-/*
- * Find the run to resume: the newest whole-copy run (one-row runs are
- * skipped). Returns 0 with *out NULL when there is none.
- */
-static int find_main_run(struct ctx *cx, struct barge_run **out)
-{
-	struct barge_run *r = NULL;
-	int err = barge_state_run_latest(cx->st, &r);
-	*out = NULL;
-	if (err == BARGE_ENOTFOUND) {
-		barge_error_clear();
-		return 0;
-	}
-	while (err == 0 && r) {
-		if (!r->config || !strstr(r->config, "\"kind\":\"row\"")) {
-			*out = r;
-			return 0;
-		}
-		int64_t id = r->id - 1;
-		barge_run_free(r);
-		r = NULL;
-		if (id < 1)
-			return 0;
-		err = barge_state_run_get(cx->st, id, &r);
-		if (err == BARGE_ENOTFOUND) {
-			barge_error_clear();
-			return 0;
-		}
-	}
-	return err;
 }
 
 /* ---- The reader thread ---------------------------------------------------- */
@@ -3003,7 +2963,7 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 	const char *dstname = barge_url_redacted(cx.dst.url);
 	int kind_row = job->action == BARGE_JOB_ROW;
 
-	if ((err = find_main_run(&cx, &prev)) < 0)
+	if ((err = barge_state_run_main(cx.st, &prev)) < 0)
 		goto out;
 	int same = prev && strcmp(prev->source, srcname) == 0 &&
 		   strcmp(prev->target, dstname) == 0 &&

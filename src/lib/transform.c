@@ -162,6 +162,26 @@ int barge_xf_uuid_v5(const struct barge_xf *xf, size_t i, unsigned char ns[16])
 	return 1;
 }
 
+int barge_xf_uuid_key(const struct barge_xf *xf, const struct barge_table_def *src,
+		      size_t *legacy, size_t *newcol, unsigned char ns[16])
+{
+	long copied = -1;
+	if (src->nkey != 1)
+		return 0;
+	for (size_t i = 0; i < xf->ncols && copied < 0; i++)
+		if ((xf->cols[i].kind == K_COPY || xf->cols[i].kind == K_MAPPED) &&
+		    xf->cols[i].src == (int)src->key[0])
+			copied = (long)i;
+	for (size_t j = 0; copied >= 0 && j < xf->ncols; j++)
+		if (xf->cols[j].kind == K_UUID5 && xf->cols[j].src == (int)src->key[0]) {
+			*legacy = (size_t)copied;
+			*newcol = j;
+			memcpy(ns, xf->cols[j].ns, 16);
+			return 1;
+		}
+	return 0;
+}
+
 int barge_xf_sequence(const struct barge_xf *xf, size_t i, int64_t *start)
 {
 	if (xf->cols[i].kind != K_SEQ)

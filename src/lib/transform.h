@@ -71,6 +71,11 @@ int barge_xf_uuid_v5(const struct barge_xf *xf, size_t i, unsigned char ns[16]);
  */
 int barge_xf_remap(struct barge_xf *xf, size_t i, const unsigned char ns[16],
 		   const char *why);
+/* Does the mapping give the table a uuid_v5 new key (docs/mapping.md, key
+ * remapping): its one-column key copied (target column *legacy) and an
+ * added uuid_v5 of it (*newcol, namespace ns)? 1 or 0. */
+int barge_xf_uuid_key(const struct barge_xf *xf, const struct barge_table_def *src,
+		      size_t *legacy, size_t *newcol, unsigned char ns[16]);
 /* Is target column i an added `sequence` key? Then 1 with its start. */
 int barge_xf_sequence(const struct barge_xf *xf, size_t i, int64_t *start);
 /*
