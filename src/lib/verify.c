@@ -3,6 +3,7 @@
  * differing chunks, the fix, the report.
  */
 #include "verify.h"
+#include "verify_map.h"
 #include "canon.h"
 #include "chunker.h"
 #include "drv.h"
@@ -53,6 +54,7 @@ struct vt {
 	size_t rd_ncols;
 	size_t *rd_cols;
 	int *rd_types;
+	struct barge_rejected *rej;   /* the run's rejects: expected absent */
 	int keyed;
 	size_t nkey;
 	size_t *kpos;                 /* batch column of each key column */
@@ -93,6 +95,7 @@ static void vt_dispose(struct vt *t)
 	free(t->dtypes);
 	free(t->kpos);
 	barge_xf_free(t->xf);
+	barge_rejected_free(t->rej);
 	free(t->rd_cols);
 	free(t->rd_types);
 	barge_chunk_list_dispose(&t->chunks);
@@ -374,6 +377,46 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 	return 0;
 }
 
+/*
+ * What the run did besides the mapping (verify_map.h): foreign keys
+ * rewritten to a parent's uuid_v5 key are rewritten here too (the
+ * compared type becomes uuid), and the rows the run rejected (its state
+ * store) are left out of the source side.
+ */
+static int vts_through_run(struct vctx *cx)
+{
+	size_t n = cx->nvts, nre = 0;
+	struct barge_xf **xfs = calloc(n + 1, sizeof *xfs);
+	const struct barge_table_def **defs = calloc(n + 1, sizeof *defs);
+	const char **targets = calloc(n + 1, sizeof *targets);
+	int err = 0;
+
+	if (!xfs || !defs || !targets) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		xfs[i] = cx->vts[i].xf;
+		defs[i] = cx->vts[i].sdef;
+		targets[i] = cx->vts[i].res->target;
+	}
+	if ((err = barge_verify_remap(n, xfs, defs, targets, &nre)) < 0)
+		goto out;
+	for (size_t i = 0; i < n && err == 0; i++) {
+		struct vt *t = &cx->vts[i];
+		if (!t->xf)
+			continue;
+		for (size_t c = 0; c < t->ncols; c++)
+			t->stypes[c] = barge_xf_col(t->xf, c)->type;
+		err = barge_rejected_load(&t->rej, cx->o->state_path, t->sdef);
+	}
+out:
+	free(xfs);
+	free(defs);
+	free(targets);
+	return err;
+}
+
 /* Open both sides, snapshot both, resolve the tables. */
 static int vctx_open(struct vctx *cx, struct barge_verify_result *res)
 {
@@ -420,7 +463,7 @@ static int vctx_open(struct vctx *cx, struct barge_verify_result *res)
 		if ((err = vt_resolve(cx, &cx->vts[i], &res->tables[i])) < 0)
 			return err;
 	}
-	return 0;
+	return vts_through_run(cx);
 }
 
 static void vctx_close(struct vctx *cx)
@@ -458,6 +501,7 @@ struct side {
 	size_t rd_ncols;
 	const size_t *rd_cols;
 	const int *rd_types;
+	const struct barge_rejected *rej; /* rows to leave out (source side) */
 };
 
 static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
@@ -473,6 +517,7 @@ static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
 	s->db = target ? t->ddb : t->sdb;
 	s->native = t->native;
 	s->xf = target ? NULL : t->xf;
+	s->rej = target ? NULL : t->rej;
 	s->rd_ncols = t->rd_ncols;
 	s->rd_cols = t->rd_cols;
 	s->rd_types = t->rd_types;
@@ -524,6 +569,8 @@ static int sread_next(struct sread *r, struct barge_batch *b)
 			return err;
 		for (size_t row = 0; row < r->raw->nrows; row++) {
 			memset(&x, 0, sizeof x);
+			if (barge_rejected_has(r->s->rej, r->s->def, r->raw, row))
+				continue; /* the run rejected it */
 			if ((err = barge_xf_row(r->xr, r->s->xf, r->raw, row, b, &x)) < 0)
 				return err;
 		}

@@ -1,0 +1,166 @@
+/*
+ * verify through the run (verify_map.h): its rejects and its uuid_v5 key
+ * remapping.
+ */
+#include "verify_map.h"
+#include "state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct barge_rejected {
+	char **keys; /* canonical key JSON, sorted */
+	size_t n, cap;
+	int types[64];
+	size_t nkey;
+	int err;
+};
+
+void barge_rejected_free(struct barge_rejected *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		free(r->keys[i]);
+	free(r->keys);
+	free(r);
+}
+
+/* The stored key JSON, parsed with the key's types and written back: the
+ * same text barge_key_to_json gives a row's key. A key that does not parse
+ * (a keyless table's row address) is skipped. */
+static int add_key(const struct barge_reject_row *row, void *arg)
+{
+	struct barge_rejected *r = arg;
+	struct barge_key *k = NULL;
+	char *json = NULL;
+	if (!row->key || barge_key_from_json(&k, row->key, r->nkey, r->types) < 0) {
+		barge_error_clear();
+		return 0;
+	}
+	if ((r->err = barge_key_to_json(&json, k)) < 0) {
+		barge_key_free(k);
+		return 1;
+	}
+	barge_key_free(k);
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		char **nk = realloc(r->keys, cap * sizeof *nk);
+		if (!nk) {
+			free(json);
+			r->err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			return 1;
+		}
+		r->keys = nk;
+		r->cap = cap;
+	}
+	r->keys[r->n++] = json;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int barge_rejected_load(struct barge_rejected **out, const char *state_path,
+			const struct barge_table_def *src)
+{
+	struct barge_state *st = NULL;
+	struct barge_run *run = NULL;
+	struct barge_rejected *r = NULL;
+	int err = 0;
+
+	*out = NULL;
+	if (!state_path || !src->nkey || src->nkey > 64)
+		return 0;
+	err = barge_state_open(&st, state_path, 0);
+	if (err == BARGE_ENOTFOUND) {
+		barge_error_clear();
+		return 0;
+	}
+	if (err < 0)
+		return err;
+	if ((err = barge_state_run_main(st, &run)) < 0 || !run)
+		goto out;
+	if (!(r = calloc(1, sizeof *r))) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->nkey = src->nkey;
+	for (size_t k = 0; k < src->nkey; k++)
+		r->types[k] = src->cols[src->key[k]].type;
+	err = barge_state_rejects(st, run->id, src->name, add_key, r);
+	if (err == 0 && r->err)
+		err = r->err;
+	if (err < 0)
+		goto out;
+	if (r->n) {
+		qsort(r->keys, r->n, sizeof *r->keys, cmp_str);
+		*out = r;
+		r = NULL;
+	}
+out:
+	barge_rejected_free(r);
+	barge_run_free(run);
+	barge_state_close(st);
+	return err;
+}
+
+int barge_rejected_has(const struct barge_rejected *r,
+		       const struct barge_table_def *src,
+		       const struct barge_batch *b, size_t row)
+{
+	struct barge_value vals[64];
+	struct barge_key *k = NULL;
+	char *json = NULL;
+	int hit = 0;
+
+	if (!r)
+		return 0;
+	for (size_t i = 0; i < src->nkey; i++)
+		barge_batch_get(b, src->key[i], row, &vals[i]);
+	if (barge_key_new(&k, src->nkey, vals) == 0 && barge_key_to_json(&json, k) == 0)
+		hit = bsearch(&json, r->keys, r->n, sizeof *r->keys, cmp_str) != NULL;
+	else
+		barge_error_clear();
+	free(json);
+	barge_key_free(k);
+	return hit;
+}
+
+int barge_verify_remap(size_t n, struct barge_xf *const *xfs,
+		       const struct barge_table_def *const *defs,
+		       const char *const *targets, size_t *nremapped)
+{
+	*nremapped = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct barge_xf *xf = xfs[i];
+		for (size_t j = 0; xf && j < barge_xf_ncols(xf); j++) {
+			const char *spec = barge_xf_references(xf, j);
+			const char *dot = spec ? strrchr(spec, '.') : NULL;
+			size_t legacy, newcol;
+			unsigned char ns[16];
+			if (!dot || barge_xf_source(xf, j) < 0)
+				continue;
+			for (size_t p = 0; p < n; p++) {
+				const struct barge_table_def *d = defs[p];
+				if (!xfs[p] || strlen(d->name) != (size_t)(dot - spec) ||
+				    strncmp(d->name, spec, (size_t)(dot - spec)) != 0 ||
+				    d->nkey != 1 || strcmp(d->cols[d->key[0]].name, dot + 1) != 0 ||
+				    !barge_xf_uuid_key(xfs[p], d, &legacy, &newcol, ns))
+					continue;
+				char why[300];
+				snprintf(why, sizeof why, "%s.%s through barge_keymap", targets[p],
+					 barge_xf_col(xfs[p], newcol)->name);
+				int err = barge_xf_remap(xf, j, ns, why);
+				if (err < 0)
+					return err;
+				(*nremapped)++;
+				break;
+			}
+		}
+	}
+	return 0;
+}
