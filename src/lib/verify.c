@@ -1533,11 +1533,10 @@ static int fix_table(struct vctx *cx, struct vt *t, struct barge_conn *tc,
 {
 	int err, in_txn = 0;
 
-	/* the fix copies source rows as they are; a mapped row is barge run's */
+	/* the fix copies source rows as they are; a mapped row is barge
+	 * run's, one row at a time (verify_map.c) */
 	if (t->xf)
-		return barge_error_set(BARGE_EUSAGE,
-				       "it has a mapping, which fix does not apply: "
-				       "re-run its differing chunks with barge run --chunk");
+		return barge_verify_fix_mapped(cx->o, t->jt->name, r, fixed, unfixable);
 	if ((err = barge_drv_begin(&cx->dst, tc)) < 0)
 		return err;
 	in_txn = 1;

@@ -3,7 +3,10 @@
  * remapping.
  */
 #include "verify_map.h"
+#include "engine.h"
+#include "plan.h"
 #include "state.h"
+#include "verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,4 +166,75 @@ int barge_verify_remap(size_t n, struct barge_xf *const *xfs,
 		}
 	}
 	return 0;
+}
+
+/* The key as `run --key` takes it: "42", or "a,b" (values holding a comma
+ * cannot be written so: -1). */
+static int key_text(struct barge_buf *out, struct barge_buf *tmp,
+		    const struct barge_key *k)
+{
+	barge_buf_clear(out);
+	for (size_t i = 0; i < k->n; i++) {
+		barge_buf_clear(tmp);
+		if (k->v[i].null || barge_value_text(tmp, &k->v[i]) < 0) {
+			barge_error_clear();
+			return -1;
+		}
+		if (k->n > 1 && tmp->len && memchr(tmp->p, ',', tmp->len))
+			return -1;
+		if (i)
+			barge_buf_adds(out, ",");
+		barge_buf_add(out, tmp->p ? tmp->p : "", tmp->len);
+	}
+	return out->err ? out->err : 0;
+}
+
+int barge_verify_fix_mapped(const struct barge_verify_opts *o, const char *table,
+			    const struct barge_verify_table *r, int64_t *fixed,
+			    int64_t *unfixable)
+{
+	struct barge_job_table *jts = calloc(o->ntables + 1, sizeof *jts);
+	struct barge_buf kt, tmp;
+	int err = 0;
+
+	if (!jts)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	barge_buf_init(&kt, 1u << 20);
+	barge_buf_init(&tmp, 1u << 20);
+	/* the plan's tables as they are (parents for references), this one
+	 * in replace mode: the key's range is emptied, then the row mapped */
+	memcpy(jts, o->tables, o->ntables * sizeof *jts);
+	for (size_t i = 0; i < o->ntables; i++)
+		if (strcmp(jts[i].name, table) == 0)
+			jts[i].settings.mode = BARGE_MODE_REPLACE;
+	for (size_t i = 0; i < r->ndiffs && err == 0; i++) {
+		const struct barge_verify_diff *d = &r->diffs[i];
+		struct barge_job_result res;
+		struct barge_job job;
+		if (!r->keyed || !d->key || key_text(&kt, &tmp, d->key) < 0) {
+			(*unfixable)++;
+			continue;
+		}
+		memset(&job, 0, sizeof job);
+		barge_settings_builtin(&job.defaults);
+		job.source = o->source;
+		job.target = o->target;
+		job.state_path = o->state_path ? o->state_path : "barge-state.db";
+		job.ntables = o->ntables;
+		job.tables = jts;
+		job.action = BARGE_JOB_ROW;
+		job.only_table = table;
+		job.only_key = kt.p;
+		job.command = "barge fix (one row through the mapping)";
+		err = barge_job_run(&job, &res);
+		if (err == 0 && res.status && strcmp(res.status, "done") == 0)
+			(*fixed)++;
+		else if (err == 0)
+			(*unfixable)++;
+		barge_job_result_dispose(&res);
+	}
+	barge_buf_dispose(&kt);
+	barge_buf_dispose(&tmp);
+	free(jts);
+	return err;
 }

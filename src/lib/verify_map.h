@@ -44,4 +44,18 @@ int barge_verify_remap(size_t n, struct barge_xf *const *xfs,
 		       const struct barge_table_def *const *defs,
 		       const char *const *targets, size_t *nremapped);
 
+/*
+ * `barge fix` on a mapped table: each listed difference of `r` (a keyed
+ * table) is migrated again by `barge run`'s one-row run (`run --table T
+ * --key K`, the plan's tables, T in replace mode: the key's range is
+ * emptied, then the source row mapped, checked and written, key map and
+ * all). A difference whose key cannot be written as --key text counts in
+ * *unfixable.
+ */
+struct barge_verify_opts;
+struct barge_verify_table;
+int barge_verify_fix_mapped(const struct barge_verify_opts *o, const char *table,
+			    const struct barge_verify_table *r, int64_t *fixed,
+			    int64_t *unfixable);
+
 #endif

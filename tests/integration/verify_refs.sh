@@ -55,4 +55,10 @@ py() { python3 -c "import json,sys; r=json.load(open('diff.json')); t={x['table'
 check "the changed foreign key" py "{'kind':'changed','key':{'id':5},'columns':['order_id']} in t['xitem']['differences']"
 check "the deleted order" py "[d['kind'] for d in t['yorder']['differences']] == ['missing'] and t['yorder']['differences'][0]['key'] == {'legacy_id': 7}"
 check "nothing else" py "len(t['xitem']['differences']) == 1 and t['zcust']['equal']"
+
+# fix through the mapping: each difference migrated again by a one-row run
+expect_exit 0 "fix" "$BARGE" fix plan.yaml --chunk-rows 50
+check "fix: the foreign key rewritten again" [ "$(q new.db "SELECT count(*) FROM xitem i JOIN orders o ON o.id = i.order_id WHERE i.id = 5 AND o.legacy_id = 6")" = 1 ]
+check "fix: the order back, with its new key" [ "$(q new.db "SELECT count(*) FROM orders o JOIN barge_keymap k ON k.table_name = 'orders' AND k.legacy_key = '7' AND k.new_key = o.id WHERE o.legacy_id = 7")" = 1 ]
+expect_exit 0 "verify after fix: equal" "$BARGE" verify plan.yaml --chunk-rows 50
 finish
