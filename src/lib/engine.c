@@ -85,8 +85,11 @@ struct tbl {
 	pthread_mutex_t seq_lock;
 	/* a `references` rule to itself: rows whose parent is not in the
 	 * target yet are held to the end of their chunk, and chunks left
-	 * with such rejects run again once the table's others are done */
+	 * with such rejects run again once the table's others are done
+	 * (selfref_rounds); its error budget is checked from then on, when
+	 * the rejects are final */
 	int selfref;
+	atomic_int rounds_done;
 	/* --jobs > 1: the tables (indices in the job, earlier in the load
 	 * order) whose chunks must all be finished before this one's start,
 	 * and how many of this table's units are still open */
@@ -1908,6 +1911,8 @@ static void budget_add(struct ctx *cx, struct tbl *t, int64_t read, int64_t rej)
 	char why[200];
 	atomic_fetch_add(&t->read_total, read);
 	atomic_fetch_add(&t->rej_total, rej);
+	if (t->selfref && !atomic_load(&t->rounds_done))
+		return; /* rejects for parents of later chunks may go yet */
 	if (over_budget(t, why, sizeof why) && !atomic_exchange(&t->over_budget, 1)) {
 		char msg[400];
 		snprintf(msg, sizeof msg, "table %s stops: %s", t->src->name, why);
@@ -2122,6 +2127,8 @@ static int selfref_rounds(struct worker *w, struct tbl *t)
 		if (err < 0 || atomic_load(&stop_requested) || atomic_load(&cx->aborted))
 			return err;
 	}
+	atomic_store(&t->rounds_done, 1);
+	budget_add(cx, t, 0, 0);
 	snprintf(fk, sizeof fk, "selfref:%s", t->src->name);
 	return err < 0 ? err : barge_state_flag_set(cx->st, cx->run, fk, "done");
 }

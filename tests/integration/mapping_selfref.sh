@@ -66,6 +66,15 @@ check "a rejected manager's report" [ "$(q src.db "ATTACH 'upsert-1-state.db' AS
 check "a filtered-out manager's report" [ "$(q src.db "ATTACH 'upsert-1-state.db' AS st; SELECT r.rule FROM st.rejects r JOIN (SELECT e.id FROM emp e JOIN emp m ON m.id = e.manager_id WHERE m.dept = 'gone' AND e.dept <> 'gone' AND e.name LIKE 'e%' LIMIT 1) x ON r.source_key = '[' || x.id || ']'")" = references ]
 
 
+# the error budget counts the final rejects, not those the rounds undo
+sed -e 's/upsert-1/b/g' -e "s/  - name: emp/  - name: emp\n    max_rejects: $((read_rows - want))/" upsert-1.yaml > b.yaml
+check "budget plan" grep -q "max_rejects: $((read_rows - want))" b.yaml
+expect_exit 3 "budget exactly the final rejects: the table loads" "$BARGE" run b.yaml --no-progress
+check "budget: the same rows" [ "$(q b.db "SELECT count(*) FROM emp")" = "$want" ]
+sed -e 's/upsert-1/b2/g' -e "s/  - name: emp/  - name: emp\n    max_rejects: $((read_rows - want - 1))/" upsert-1.yaml > b2.yaml
+expect_exit 3 "one under: over its budget once the rounds are done" "$BARGE" run b2.yaml --no-progress
+check "one under: logged" [ "$(q b2-state.db "SELECT count(*) FROM log WHERE event = 'budget'")" = 1 ]
+
 # chunks that fail in a round (from the 15th commit: the 12 chunks, then the
 # rounds) stop the run (circuit breaker); resumed, they run and the rounds again
 sed -e 's/upsert-1/f/g' upsert-1.yaml > f.yaml
