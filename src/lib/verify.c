@@ -55,6 +55,7 @@ struct vt {
 	size_t *rd_cols;
 	int *rd_types;
 	struct barge_rejected *rej;   /* the run's rejects: expected absent */
+	struct barge_vfeeds *feeds;   /* new keys from barge_keymap, or NULL */
 	int keyed;
 	size_t nkey;
 	size_t *kpos;                 /* batch column of each key column */
@@ -96,6 +97,7 @@ static void vt_dispose(struct vt *t)
 	free(t->kpos);
 	barge_xf_free(t->xf);
 	barge_rejected_free(t->rej);
+	barge_vfeeds_free(t->feeds);
 	free(t->rd_cols);
 	free(t->rd_types);
 	barge_chunk_list_dispose(&t->chunks);
@@ -385,13 +387,14 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
  */
 static int vts_through_run(struct vctx *cx)
 {
-	size_t n = cx->nvts, nre = 0;
+	size_t n = cx->nvts;
 	struct barge_xf **xfs = calloc(n + 1, sizeof *xfs);
+	struct barge_vfeeds **feeds = calloc(n + 1, sizeof *feeds);
 	const struct barge_table_def **defs = calloc(n + 1, sizeof *defs);
 	const char **targets = calloc(n + 1, sizeof *targets);
 	int err = 0;
 
-	if (!xfs || !defs || !targets) {
+	if (!xfs || !defs || !targets || !feeds) {
 		err = barge_error_set(BARGE_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -400,8 +403,9 @@ static int vts_through_run(struct vctx *cx)
 		defs[i] = cx->vts[i].sdef;
 		targets[i] = cx->vts[i].res->target;
 	}
-	if ((err = barge_verify_remap(n, xfs, defs, targets, &nre)) < 0)
-		goto out;
+	err = barge_verify_remap(n, xfs, defs, targets, feeds);
+	for (size_t i = 0; i < n; i++)
+		cx->vts[i].feeds = feeds[i];
 	for (size_t i = 0; i < n && err == 0; i++) {
 		struct vt *t = &cx->vts[i];
 		if (!t->xf)
@@ -412,6 +416,7 @@ static int vts_through_run(struct vctx *cx)
 	}
 out:
 	free(xfs);
+	free(feeds);
 	free(defs);
 	free(targets);
 	return err;
@@ -502,6 +507,8 @@ struct side {
 	const size_t *rd_cols;
 	const int *rd_types;
 	const struct barge_rejected *rej; /* rows to leave out (source side) */
+	const struct barge_vfeeds *feeds; /* keys to look up (source side) */
+	const struct barge_ep *kep;       /* ... in this target */
 };
 
 static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
@@ -518,6 +525,8 @@ static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
 	s->native = t->native;
 	s->xf = target ? NULL : t->xf;
 	s->rej = target ? NULL : t->rej;
+	s->feeds = target ? NULL : t->feeds;
+	s->kep = &cx->dst;
 	s->rd_ncols = t->rd_ncols;
 	s->rd_cols = t->rd_cols;
 	s->rd_types = t->rd_types;
@@ -529,6 +538,7 @@ struct sread {
 	struct barge_reader *rd;
 	struct barge_batch *raw;  /* with a mapping: the source batch */
 	struct barge_xf_run *xr;
+	struct barge_vfeed *fd;   /* its new keys from barge_keymap */
 };
 
 static int sread_open(struct sread *r, const struct side *s, size_t ncols,
@@ -545,7 +555,9 @@ static int sread_open(struct sread *r, const struct side *s, size_t ncols,
 	r->s = s;
 	if (s->xf &&
 	    ((err = barge_batch_new(&r->raw, s->rd_ncols, s->rd_types, BATCH_ROWS)) < 0 ||
-	     (err = barge_xf_run_new(&r->xr)) < 0))
+	     (err = barge_xf_run_new(&r->xr)) < 0 ||
+	     (s->feeds && (err = barge_vfeed_open(&r->fd, s->kep, s->feeds,
+						  BATCH_ROWS)) < 0)))
 		return err;
 	return barge_drv_read_open(s->ep, &r->rd, s->conn, &req);
 }
@@ -567,10 +579,14 @@ static int sread_next(struct sread *r, struct barge_batch *b)
 		if ((err = barge_drv_read_next(r->s->ep, r->rd, r->raw)) < 0 ||
 		    r->raw->nrows == 0)
 			return err;
+		if (r->fd && (err = barge_vfeed_batch(r->fd, r->raw)) < 0)
+			return err;
 		for (size_t row = 0; row < r->raw->nrows; row++) {
 			memset(&x, 0, sizeof x);
 			if (barge_rejected_has(r->s->rej, r->s->def, r->raw, row))
 				continue; /* the run rejected it */
+			if (r->fd && (err = barge_vfeed_row(r->fd, r->xr, row)) < 0)
+				return err;
 			if ((err = barge_xf_row(r->xr, r->s->xf, r->raw, row, b, &x)) < 0)
 				return err;
 		}
@@ -585,6 +601,7 @@ static void sread_close(struct sread *r)
 		barge_drv_read_close(r->s->ep, r->rd);
 	barge_batch_free(r->raw);
 	barge_xf_run_free(r->xr);
+	barge_vfeed_close(r->fd);
 	memset(r, 0, sizeof *r);
 }
 

@@ -133,14 +133,68 @@ int barge_rejected_has(const struct barge_rejected *r,
 	return hit;
 }
 
+struct vfeed_spec {
+	size_t xcol;      /* the mapped column fed */
+	size_t scol;      /* the source column looked up */
+	char *table;      /* barge_keymap.table_name */
+};
+
+struct barge_vfeeds {
+	size_t n;
+	struct vfeed_spec *v;
+};
+
+void barge_vfeeds_free(struct barge_vfeeds *f)
+{
+	for (size_t i = 0; f && i < f->n; i++)
+		free(f->v[i].table);
+	if (f)
+		free(f->v);
+	free(f);
+}
+
+static int vfeeds_add(struct barge_vfeeds **f, size_t xcol, size_t scol,
+		      const char *table)
+{
+	struct vfeed_spec *nv;
+	if (!*f && !(*f = calloc(1, sizeof **f)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	if (!(nv = realloc((*f)->v, ((*f)->n + 1) * sizeof *nv)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	(*f)->v = nv;
+	nv[(*f)->n].xcol = xcol;
+	nv[(*f)->n].scol = scol;
+	if (!(nv[(*f)->n].table = strdup(table)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	(*f)->n++;
+	return 0;
+}
+
+/* Table p's sequence key column (numbering its one-column key), or -1. */
+static long seq_key(const struct barge_xf *xf, const struct barge_table_def *d)
+{
+	int64_t start;
+	for (size_t j = 0; xf && d->nkey == 1 && j < barge_xf_ncols(xf); j++)
+		if (barge_xf_sequence(xf, j, &start) &&
+		    barge_xf_source(xf, j) == (int)d->key[0])
+			return (long)j;
+	return -1;
+}
+
 int barge_verify_remap(size_t n, struct barge_xf *const *xfs,
 		       const struct barge_table_def *const *defs,
-		       const char *const *targets, size_t *nremapped)
+		       const char *const *targets, struct barge_vfeeds **feeds)
 {
-	*nremapped = 0;
-	for (size_t i = 0; i < n; i++) {
+	int err = 0;
+	for (size_t i = 0; i < n; i++)
+		feeds[i] = NULL;
+	for (size_t i = 0; i < n && err == 0; i++) {
 		struct barge_xf *xf = xfs[i];
-		for (size_t j = 0; xf && j < barge_xf_ncols(xf); j++) {
+		long own = seq_key(xf, defs[i]);
+		if (own >= 0 && (err = vfeeds_add(&feeds[i], (size_t)own, defs[i]->key[0],
+						   targets[i])) < 0)
+			break;
+		for (size_t j = 0; xf && j < barge_xf_ncols(xf) && err == 0; j++) {
 			const char *spec = barge_xf_references(xf, j);
 			const char *dot = spec ? strrchr(spec, '.') : NULL;
 			size_t legacy, newcol;
@@ -151,21 +205,104 @@ int barge_verify_remap(size_t n, struct barge_xf *const *xfs,
 				const struct barge_table_def *d = defs[p];
 				if (!xfs[p] || strlen(d->name) != (size_t)(dot - spec) ||
 				    strncmp(d->name, spec, (size_t)(dot - spec)) != 0 ||
-				    d->nkey != 1 || strcmp(d->cols[d->key[0]].name, dot + 1) != 0 ||
-				    !barge_xf_uuid_key(xfs[p], d, &legacy, &newcol, ns))
+				    d->nkey != 1 || strcmp(d->cols[d->key[0]].name, dot + 1) != 0)
 					continue;
+				long sk = seq_key(xfs[p], d);
 				char why[300];
-				snprintf(why, sizeof why, "%s.%s through barge_keymap", targets[p],
-					 barge_xf_col(xfs[p], newcol)->name);
-				int err = barge_xf_remap(xf, j, ns, why);
-				if (err < 0)
-					return err;
-				(*nremapped)++;
+				if (sk >= 0) {
+					snprintf(why, sizeof why, "%s.%s through barge_keymap",
+						 targets[p], barge_xf_col(xfs[p], (size_t)sk)->name);
+					if ((err = barge_xf_remap_fed(xf, j, BARGE_T_INT64, why)) == 0)
+						err = vfeeds_add(&feeds[i], j,
+								 (size_t)barge_xf_source(xf, j),
+								 targets[p]);
+				} else if (barge_xf_uuid_key(xfs[p], d, &legacy, &newcol, ns)) {
+					snprintf(why, sizeof why, "%s.%s through barge_keymap",
+						 targets[p], barge_xf_col(xfs[p], newcol)->name);
+					err = barge_xf_remap(xf, j, ns, why);
+				}
 				break;
 			}
 		}
 	}
+	return err;
+}
+
+struct barge_vfeed {
+	const struct barge_ep *ep;
+	struct barge_conn *conn;
+	const struct barge_vfeeds *spec;
+	struct barge_batch **vals; /* one per feed: the new keys, text */
+	uint8_t *found;
+};
+
+void barge_vfeed_close(struct barge_vfeed *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; f->vals && i < f->spec->n; i++)
+		barge_batch_free(f->vals[i]);
+	free(f->vals);
+	free(f->found);
+	barge_drv_close(f->ep, f->conn);
+	free(f);
+}
+
+int barge_vfeed_open(struct barge_vfeed **out, const struct barge_ep *dst,
+		     const struct barge_vfeeds *spec, size_t batch_rows)
+{
+	struct barge_vfeed *f = calloc(1, sizeof *f);
+	int types[1] = {BARGE_T_TEXT}, err;
+
+	*out = NULL;
+	if (!f)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	f->ep = dst;
+	f->spec = spec;
+	if (!(f->vals = calloc(spec->n, sizeof *f->vals)) ||
+	    !(f->found = calloc(batch_rows + 1, 1))) {
+		barge_vfeed_close(f);
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < spec->n; i++)
+		if ((err = barge_batch_new(&f->vals[i], 1, types, batch_rows)) < 0) {
+			barge_vfeed_close(f);
+			return err;
+		}
+	if ((err = barge_drv_open(dst, &f->conn, BARGE_OPEN_READ)) < 0) {
+		barge_vfeed_close(f);
+		return err;
+	}
+	*out = f;
 	return 0;
+}
+
+int barge_vfeed_batch(struct barge_vfeed *f, const struct barge_batch *raw)
+{
+	for (size_t i = 0; i < f->spec->n; i++) {
+		const struct vfeed_spec *s = &f->spec->v[i];
+		struct barge_lookup q = {.table = "barge_keymap", .column = "legacy_key",
+					 .eq_column = "table_name", .eq_value = s->table,
+					 .value_column = "new_key"};
+		int err;
+		barge_batch_reset(f->vals[i]);
+		if ((err = barge_drv_lookup(f->ep, f->conn, &q, raw, s->scol, f->found,
+					    f->vals[i])) < 0)
+			return err;
+	}
+	return 0;
+}
+
+int barge_vfeed_row(struct barge_vfeed *f, struct barge_xf_run *xr, size_t row)
+{
+	int err = 0;
+	barge_xf_run_unfeed(xr);
+	for (size_t i = 0; i < f->spec->n && err == 0; i++) {
+		struct barge_value v;
+		barge_batch_get(f->vals[i], 0, row, &v);
+		err = barge_xf_run_feed(xr, f->spec->v[i].xcol, v.null ? NULL : v.p, v.n);
+	}
+	return err;
 }
 
 /* The key as `run --key` takes it: "42", or "a,b" (values holding a comma

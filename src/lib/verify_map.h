@@ -9,6 +9,7 @@
 #define BARGE_VERIFY_MAP_H
 
 #include "barge/barge.h"
+#include "drv.h"
 #include "transform.h"
 
 #include <stddef.h>
@@ -31,18 +32,34 @@ int barge_rejected_has(const struct barge_rejected *r,
 		       const struct barge_table_def *src,
 		       const struct barge_batch *b, size_t row);
 
+/* The new keys one table's mapping takes from the target's barge_keymap
+ * (sequence keys, its own and its parents'): built by barge_verify_remap. */
+struct barge_vfeeds;
+void barge_vfeeds_free(struct barge_vfeeds *f);
+
 /*
- * Key remapping as `barge run` does it, for uuid_v5 keys: each column of
- * xfs[i] with `references: P.c`, P one of the n tables (source names
- * names[i], definitions defs[i], mappings xfs[i] or NULL, target names
- * targets[i]) with a uuid_v5 new key made from c, is rewritten to that
- * key. A parent keyed by a `sequence` has no such rule: its children's
- * columns are left as they are (and differ). *nremapped counts the
- * columns rewritten.
+ * Key remapping as `barge run` does it: each column of xfs[i] with
+ * `references: P.c`, P one of the n tables (source definitions defs[i],
+ * mappings xfs[i] or NULL, target names targets[i]) with a new key made
+ * from c, is rewritten to that key: a uuid_v5 one here, a sequence one
+ * looked up in barge_keymap when the rows are read (feeds[i], as the
+ * table's own sequence key; NULL when none). feeds has n entries, each
+ * freed by the caller with barge_vfeeds_free.
  */
 int barge_verify_remap(size_t n, struct barge_xf *const *xfs,
 		       const struct barge_table_def *const *defs,
-		       const char *const *targets, size_t *nremapped);
+		       const char *const *targets, struct barge_vfeeds **feeds);
+
+/* Reading one chunk of a table with feeds: its own target connection for
+ * the lookups (the source side's is busy reading). */
+struct barge_vfeed;
+int barge_vfeed_open(struct barge_vfeed **out, const struct barge_ep *dst,
+		     const struct barge_vfeeds *spec, size_t batch_rows);
+/* Look the new keys of a source batch up (every source column, in order). */
+int barge_vfeed_batch(struct barge_vfeed *f, const struct barge_batch *raw);
+/* Feed row `row`'s new keys to the mapping run before barge_xf_row. */
+int barge_vfeed_row(struct barge_vfeed *f, struct barge_xf_run *xr, size_t row);
+void barge_vfeed_close(struct barge_vfeed *f);
 
 /*
  * `barge fix` on a mapped table: each listed difference of `r` (a keyed

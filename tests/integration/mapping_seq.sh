@@ -67,6 +67,16 @@ check "barge_keyseq: the last numbers" [ "$(q new.db "SELECT group_concat(table_
 check "an orphan's reason" [ "$(q state.db "SELECT message FROM rejects WHERE table_name='yorder' AND source_key='[120]'")" = "column cust_id: references zcust.id = 999, which is not in the target" ]
 q new.db "SELECT legacy_id, id FROM customers UNION ALL SELECT legacy_id, id FROM orders ORDER BY 1, 2" > keys1.txt
 
+# verify through the key map: equal; a rewritten key changed is found
+expect_exit 0 "verify: equal through barge_keymap" "$BARGE" verify plan.yaml --chunk-rows 50
+q new.db "UPDATE xitem SET order_id = order_id + 1 WHERE id = 10"
+expect_exit 1 "verify: a changed foreign key" "$BARGE" verify plan.yaml --chunk-rows 50 --report v.json
+check "verify: it is xitem 10's order_id" python3 -c "
+import json; r=json.load(open('v.json')); t={x['table']:x for x in r['tables']}
+assert t['xitem']['differences'] == [{'kind':'changed','key':{'id':10},'columns':['order_id']}], t['xitem']
+assert t['yorder']['equal'] and t['zcust']['equal'], r"
+expect_exit 0 "fix through the key map" "$BARGE" fix plan.yaml --chunk-rows 50
+
 # the same keys: a whole re-run, and one chunk re-run
 expect_exit 3 "re-run --restart" "$BARGE" run plan.yaml --no-progress --restart
 q new.db "SELECT legacy_id, id FROM customers UNION ALL SELECT legacy_id, id FROM orders ORDER BY 1, 2" > keys2.txt

@@ -101,6 +101,7 @@ for from in sqlite pg; do
 	check "$from->pg sequence: orders numbered densely" [ "$(pg_val $db "SELECT min(id) || '-' || max(id) || '/' || count(DISTINCT id) FROM orders")" = "1-$want_orders/$want_orders" ]
 	check "$from->pg sequence: cust_id is the customer's new key" [ "$(pg_val $db "SELECT string_agg(o.legacy_id || ':' || c.legacy_id, ',' ORDER BY o.legacy_id) FROM orders o JOIN customers c ON c.id = o.cust_id")" = "$(q src.db "SELECT group_concat(id || ':' || cust_id, ',') FROM (SELECT id, cust_id FROM yorder WHERE cust_id IN ($custs_in) ORDER BY id)")" ]
 	check "$from->pg sequence: order_id is the order's new key (level 2)" [ "$(pg_val $db "SELECT count(*) FROM xitem i JOIN orders o ON o.id = i.order_id")" = "$want_items" ]
+	expect_exit 0 "$from->pg sequence: verify equal through barge_keymap" "$BARGE" verify seq-$from.yaml --chunk-rows 300
 	pg_val $db "SELECT legacy_id || ' ' || id FROM orders ORDER BY 1" > seq1.txt
 	expect_exit 3 "$from->pg sequence: re-run --restart" "$BARGE" run seq-$from.yaml --no-progress --restart
 	pg_val $db "SELECT legacy_id || ' ' || id FROM orders ORDER BY 1" > seq2.txt
