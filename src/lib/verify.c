@@ -381,9 +381,10 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 
 /*
  * What the run did besides the mapping (verify_map.h): foreign keys
- * rewritten to a parent's uuid_v5 key are rewritten here too (the
- * compared type becomes uuid), and the rows the run rejected (its state
- * store) are left out of the source side.
+ * rewritten to a parent's new key are rewritten here too (a uuid_v5
+ * computed, a sequence number fed from barge_keymap as the rows are read;
+ * the compared type becomes the new key's), and the rows the run rejected
+ * (its state store) are left out of the source side.
  */
 static int vts_through_run(struct vctx *cx)
 {
