@@ -95,7 +95,7 @@ struct tbl {
 	 * and how many of this table's units are still open */
 	size_t ngates;
 	size_t *gates;
-	atomic_llong open_units;
+	atomic_llong open_units;         /* + 1 for a self-reference's rounds */
 	atomic_llong rej_total, read_total; /* the run's, for the budget */
 	atomic_int over_budget;
 	int how;                      /* enum barge_chunking */
@@ -2219,12 +2219,16 @@ static void *worker_main(void *arg)
 			break;
 		err = process_unit(w, u, 0);
 		struct tbl *t = tbl_find(cx, u->table);
-		/* the table's last open unit: its self-references get their
-		 * rounds before its children may start */
-		if (t && t->selfref && err == 0 && atomic_load(&t->open_units) == 1)
-			err = selfref_rounds(w, t);
-		if (t)
+		/* a self-referencing table counts one more open unit, its
+		 * rounds: the worker that finishes its last chunk (one only:
+		 * the count it leaves is 1) does them, then lets its children
+		 * start */
+		long long left = t ? atomic_fetch_sub(&t->open_units, 1) - 1 : -1;
+		if (t && t->selfref && left == 1) {
+			if (err == 0)
+				err = selfref_rounds(w, t);
 			atomic_fetch_sub(&t->open_units, 1);
+		}
 		barge_unit_free(u);
 		if (err < 0)
 			break;
@@ -2507,9 +2511,10 @@ static int count_open(struct ctx *cx)
 		return err;
 	for (size_t j = 0; j < n; j++) {
 		struct tbl *t = tbl_find(cx, p[j].table);
+		long long open = p[j].chunks - p[j].chunks_done - p[j].chunks_failed;
+		/* + the rounds of a self-referencing table (worker_main) */
 		if (t)
-			atomic_store(&t->open_units, p[j].chunks - p[j].chunks_done -
-							     p[j].chunks_failed);
+			atomic_store(&t->open_units, open + (t->selfref && open > 0));
 	}
 	barge_table_progress_free(p, n);
 	return 0;
