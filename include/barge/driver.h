@@ -172,6 +172,15 @@ enum {
 	BARGE_FINISH_FKS = 1u << 1,
 };
 
+/* A lookup in a target table (the `lookup` slot). */
+struct barge_lookup {
+	const char *table;
+	const char *column;       /* compared with the batch's values */
+	const char *eq_column;    /* optional: and eq_column = eq_value */
+	const char *eq_value;
+	const char *value_column; /* optional: its value in the row found */
+};
+
 struct barge_driver {
 	const char *name; /* "sqlite" */
 	int version;      /* of this interface: 1 */
@@ -305,15 +314,20 @@ struct barge_driver {
 			    int64_t *count, uint64_t *lo, uint64_t *hi);
 
 	/*
-	 * Optional (a plan's `references` rule needs it in the target): for
-	 * each row of `b`, does the value of batch column `col` occur in
-	 * `column` of `table`? found[row] = 1 or 0 (0 for NULL). It runs on
-	 * the connection's open transaction, so it sees the rows committed
-	 * before it and the ones this transaction wrote.
+	 * Optional, target side (a plan's `references` rules and key
+	 * remapping need it, struct barge_lookup): for each row of `b`, is
+	 * there a row of q->table whose q->column equals the value of batch
+	 * column `col` (and, with q->eq_column, whose eq_column is the text
+	 * q->eq_value)? found[row] = 1 or 0 (0 for NULL, and for a value the
+	 * column's type cannot hold). With q->value_column, one row per row
+	 * of `b` is appended to `out` (one text column): that column of the
+	 * row found, as text, or NULL. It runs on the connection's open
+	 * transaction, so it sees the rows committed before it and the ones
+	 * this transaction wrote.
 	 */
-	int (*keys_exist)(struct barge_conn *c, const char *table,
-			  const char *column, const struct barge_batch *b,
-			  size_t col, uint8_t *found);
+	int (*lookup)(struct barge_conn *c, const struct barge_lookup *q,
+		      const struct barge_batch *b, size_t col, uint8_t *found,
+		      struct barge_batch *out);
 
 	/*
 	 * Optional (a plan's invariants, verify): agg([DISTINCT] column) over

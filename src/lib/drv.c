@@ -275,12 +275,12 @@ int barge_drv_truncate(const struct barge_ep *ep, struct barge_conn *c,
 	return ep->drv->truncate(c, t);
 }
 
-int barge_drv_keys_exist(const struct barge_ep *ep, struct barge_conn *c,
-			 const char *table, const char *column,
-			 const struct barge_batch *b, size_t col, uint8_t *found)
+int barge_drv_lookup(const struct barge_ep *ep, struct barge_conn *c,
+		     const struct barge_lookup *q, const struct barge_batch *b,
+		     size_t col, uint8_t *found, struct barge_batch *out)
 {
-	SLOT(ep, keys_exist);
-	return ep->drv->keys_exist(c, table, column, b, col, found);
+	SLOT(ep, lookup);
+	return ep->drv->lookup(c, q, b, col, found, out);
 }
 
 int barge_drv_write_open(const struct barge_ep *ep, struct barge_writer **out,

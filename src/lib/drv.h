@@ -78,9 +78,9 @@ int barge_drv_digest_range(const struct barge_ep *ep, struct barge_conn *c,
 			   const struct barge_chunk *chunk, const char *where,
 			   size_t ncols, const size_t *cols, int native,
 			   int64_t *count, uint64_t *lo, uint64_t *hi);
-int barge_drv_keys_exist(const struct barge_ep *ep, struct barge_conn *c,
-			 const char *table, const char *column,
-			 const struct barge_batch *b, size_t col, uint8_t *found);
+int barge_drv_lookup(const struct barge_ep *ep, struct barge_conn *c,
+		     const struct barge_lookup *q, const struct barge_batch *b,
+		     size_t col, uint8_t *found, struct barge_batch *out);
 /* Optional slot: 0 without doing anything when the driver has none. */
 int barge_drv_finish_tables(const struct barge_ep *ep, struct barge_conn *c,
 			    struct barge_conn *src, size_t n,

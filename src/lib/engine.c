@@ -20,6 +20,7 @@
 #include "transform.h"
 #include "util.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -43,9 +44,14 @@ struct tref {
 	char *spec;           /* "customers.id", for messages */
 	char *table, *column; /* what to look up in the target */
 	long parent;          /* the parent's index in the job, or -1 */
+	int fed;              /* rewritten to the parent's sequence key, looked
+			       * up in barge_keymap (table_name = `table`) */
+	int self;             /* the parent is this table */
+	int to_key;           /* ... and the column its one-column key */
 };
 
 #define KEYMAP_TABLE "barge_keymap"
+#define KEYSEQ_TABLE "barge_keyseq"
 
 struct tbl {
 	const struct barge_job_table *jt;
@@ -72,12 +78,25 @@ struct tbl {
 	 * each written row also goes to barge_keymap (mapped batch columns) */
 	int keymap;
 	size_t km_legacy, km_new;
+	/* the new key is an `add:` sequence: numbers handed out in each
+	 * chunk's transaction after the last one in barge_keyseq, one chunk
+	 * of the table at a time (seq_lock) */
+	int seq;
+	int64_t seq_start;
+	pthread_mutex_t seq_lock;
+	/* a `references` rule to itself: rows whose parent is not in the
+	 * target yet are held to the end of their chunk, and chunks left
+	 * with such rejects run again once the table's others are done
+	 * (selfref_rounds); its error budget is checked from then on, when
+	 * the rejects are final */
+	int selfref;
+	atomic_int rounds_done;
 	/* --jobs > 1: the tables (indices in the job, earlier in the load
 	 * order) whose chunks must all be finished before this one's start,
 	 * and how many of this table's units are still open */
 	size_t ngates;
 	size_t *gates;
-	atomic_llong open_units;
+	atomic_llong open_units;      /* + 1 for a self-reference's rounds */
 	atomic_int failed;            /* this run's failed units */
 	int64_t nunits;               /* the run's units of this table */
 	char finish_err[512];         /* the early finish failed (finish_early) */
@@ -115,6 +134,8 @@ struct ctx {
 	struct barge_buf notes; /* lines for the summary (res->notes) */
 	struct barge_table_def *km_def; /* barge_keymap in the target, or NULL */
 	size_t km_cols[3];
+	struct barge_table_def *ks_def; /* barge_keyseq in the target, or NULL */
+	size_t ks_cols[2];
 	int gated;              /* some table waits for its parents */
 };
 
@@ -141,6 +162,8 @@ static void tbl_dispose(struct tbl *t)
 	free(t->refs);
 	free(t->gates);
 	free(t->target_name);
+	if (t->seq)
+		pthread_mutex_destroy(&t->seq_lock);
 }
 
 static struct tbl *tbl_find(struct ctx *cx, const char *name)
@@ -506,9 +529,9 @@ static int order_tables(struct ctx *cx)
 	for (size_t k = 0; k < n; k++)
 		barge_buf_printf(&b, "%s %s", k ? "," : "", cx->tbls[k].src->name);
 	if (cycles)
-		barge_buf_printf(&b, "; foreign-key cycle: %s (its tables load in "
-				 "name order, constraints deferred to each commit "
-				 "where the target allows)", cycles);
+		barge_buf_printf(&b, "; foreign-key %s (its tables load in name "
+				 "order; the foreign keys of tables barge creates "
+				 "are made after the data)", cycles);
 	err = barge_buf_detach(&b, &cx->order_note);
 	goto out;
 nomem:
@@ -534,10 +557,12 @@ out:
 static long copied_to(const struct tbl *t, size_t srccol)
 {
 	unsigned char ns[16];
+	int64_t start;
 	if (t->xf) {
 		for (size_t i = 0; i < barge_xf_ncols(t->xf); i++)
 			if (barge_xf_source(t->xf, i) == (int)srccol &&
-			    !barge_xf_uuid_v5(t->xf, i, ns))
+			    !barge_xf_uuid_v5(t->xf, i, ns) &&
+			    !barge_xf_sequence(t->xf, i, &start))
 				return (long)i;
 		return -1;
 	}
@@ -554,26 +579,56 @@ static const char *target_col_name(const struct tbl *t, long i)
 
 /*
  * Key remapping: a table whose single key column is copied and also feeds
- * an `add:` uuid_v5 column has a new key; its rows go to barge_keymap
- * (legacy -> new) and its children's references are rewritten to it.
+ * an `add:` uuid_v5 or sequence column has a new key; its rows go to
+ * barge_keymap (legacy -> new) and its children's references are
+ * rewritten to it. A sequence must number the key, a one-column key.
  */
-static void find_keymaps(struct ctx *cx)
+static int find_keymaps(struct ctx *cx)
 {
 	unsigned char ns[16];
+	int64_t start;
 	for (size_t i = 0; i < cx->ntbls; i++) {
 		struct tbl *t = &cx->tbls[i];
-		if (!t->xf || t->src->nkey != 1)
-			continue;
-		long legacy = copied_to(t, t->src->key[0]);
-		for (size_t j = 0; legacy >= 0 && j < barge_xf_ncols(t->xf); j++)
-			if (barge_xf_uuid_v5(t->xf, j, ns) &&
-			    barge_xf_source(t->xf, j) == (int)t->src->key[0]) {
-				t->keymap = 1;
-				t->km_legacy = (size_t)legacy;
-				t->km_new = j;
-				break;
-			}
+		size_t nx = t->xf ? barge_xf_ncols(t->xf) : 0;
+		for (size_t j = 0; j < nx; j++) {
+			if (!barge_xf_sequence(t->xf, j, &start))
+				continue;
+			const char *name = barge_xf_col(t->xf, j)->name;
+			int from = barge_xf_source(t->xf, j);
+			if (t->src->nkey != 1)
+				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
+						       "'%s' needs a one-column key, and "
+						       "the table's key has %zu columns "
+						       "(barge_keymap maps one legacy "
+						       "value); use uuid_v5 or a key: of "
+						       "one column", t->src->name, name,
+						       t->src->nkey);
+			if (from != (int)t->src->key[0])
+				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
+						       "'%s' must number the key column "
+						       "'%s'", t->src->name, name,
+						       t->src->cols[t->src->key[0]].name);
+			long legacy = copied_to(t, t->src->key[0]);
+			if (legacy < 0)
+				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
+						       "'%s' needs the key column '%s' "
+						       "copied too (under a new name with "
+						       "to:)", t->src->name, name,
+						       t->src->cols[t->src->key[0]].name);
+			if (t->seq)
+				return barge_error_set(BARGE_EUSAGE, "table '%s': one "
+						       "sequence per table", t->src->name);
+			t->keymap = t->seq = 1;
+			t->seq_start = start;
+			t->km_legacy = (size_t)legacy;
+			t->km_new = j;
+			pthread_mutex_init(&t->seq_lock, NULL);
+		}
+		if (!t->keymap && t->xf &&
+		    barge_xf_uuid_key(t->xf, t->src, &t->km_legacy, &t->km_new, ns))
+			t->keymap = 1;
 	}
+	return 0;
 }
 
 /* Resolve each `references` rule: where to look in the target, which
@@ -583,7 +638,8 @@ static int resolve_refs(struct ctx *cx)
 	char *ptable = NULL, *pcol = NULL;
 	int err = 0;
 
-	find_keymaps(cx);
+	if ((err = find_keymaps(cx)) < 0)
+		return err;
 	for (size_t ti = 0; ti < cx->ntbls; ti++) {
 		struct tbl *t = &cx->tbls[ti];
 		size_t nx = t->xf ? barge_xf_ncols(t->xf) : 0;
@@ -592,7 +648,7 @@ static int resolve_refs(struct ctx *cx)
 			int sc = barge_xf_source(t->xf, j);
 			if (!spec || sc < 0)
 				continue;
-			if (!cx->dst.drv->keys_exist) {
+			if (!cx->dst.drv->lookup) {
 				err = barge_error_set(BARGE_EUSAGE, "table '%s': references "
 						      "%s needs lookups in the target, which "
 						      "the %s driver cannot do yet", t->src->name,
@@ -625,12 +681,33 @@ static int resolve_refs(struct ctx *cx)
 				if (p->keymap && (size_t)pc == p->src->key[0]) {
 					unsigned char ns[16];
 					char why[300];
-					barge_xf_uuid_v5(p->xf, p->km_new, ns);
 					snprintf(why, sizeof why, "%s.%s through %s", p->target_name,
 						 barge_xf_col(p->xf, p->km_new)->name,
 						 KEYMAP_TABLE);
-					if ((err = barge_xf_remap(t->xf, j, ns, why)) < 0)
+					if (p->seq) {
+						r.fed = 1;
+						err = barge_xf_remap_fed(t->xf, j, BARGE_T_INT64, why);
+					} else {
+						barge_xf_uuid_v5(p->xf, p->km_new, ns);
+						err = barge_xf_remap(t->xf, j, ns, why);
+					}
+					if (err < 0)
 						goto out;
+				}
+				if ((size_t)r.parent == ti) {
+					r.self = t->selfref = 1;
+					r.to_key = p->src->nkey == 1 &&
+						   (size_t)pc == p->src->key[0];
+					if (p->seq) {
+						err = barge_error_set(BARGE_EUSAGE, "table '%s': "
+								      "references %s, its own "
+								      "key, which a sequence "
+								      "renumbers: a parent later "
+								      "in the table has no number "
+								      "yet (use uuid_v5)",
+								      t->src->name, spec);
+						goto out;
+					}
 				}
 				if ((size_t)r.parent < ti) {
 					size_t *g = realloc(t->gates, (t->ngates + 1) * sizeof *g);
@@ -841,38 +918,6 @@ static int run_config(struct ctx *cx, const char *kind, char **out)
 	return barge_buf_detach(&b, out);
 }
 
-/*
- * Find the run to resume: the newest whole-copy run (one-row runs are
- * skipped). Returns 0 with *out NULL when there is none.
- */
-static int find_main_run(struct ctx *cx, struct barge_run **out)
-{
-	struct barge_run *r = NULL;
-	int err = barge_state_run_latest(cx->st, &r);
-	*out = NULL;
-	if (err == BARGE_ENOTFOUND) {
-		barge_error_clear();
-		return 0;
-	}
-	while (err == 0 && r) {
-		if (!r->config || !strstr(r->config, "\"kind\":\"row\"")) {
-			*out = r;
-			return 0;
-		}
-		int64_t id = r->id - 1;
-		barge_run_free(r);
-		r = NULL;
-		if (id < 1)
-			return 0;
-		err = barge_state_run_get(cx->st, id, &r);
-		if (err == BARGE_ENOTFOUND) {
-			barge_error_clear();
-			return 0;
-		}
-	}
-	return err;
-}
-
 /* ---- The reader thread ---------------------------------------------------- */
 
 struct reader {
@@ -948,6 +993,34 @@ out:
 
 /* ---- Workers -------------------------------------------------------------- */
 
+/*
+ * Rows of a chunk held back because their self-reference names a row that
+ * is not in the target yet (later in the chunk, maybe): copies of the
+ * source rows, tried again once the chunk's other rows are written.
+ * Bounded by the chunk (and REJECTS_MAX_BYTES).
+ */
+struct held {
+	struct barge_batch **v;
+	size_t n;
+	size_t rows, bytes;
+};
+
+static void held_clear(struct held *h)
+{
+	for (size_t i = 0; h && i < h->n; i++)
+		barge_batch_free(h->v[i]);
+	if (h) {
+		free(h->v);
+		memset(h, 0, sizeof *h);
+	}
+}
+
+static void held_free(struct held *h)
+{
+	held_clear(h);
+	free(h);
+}
+
 struct worker {
 	struct ctx *cx;
 	int id;
@@ -959,6 +1032,15 @@ struct worker {
 	struct barge_xf_run *xrun;    /* its scratch */
 	uint8_t *found;               /* references: nrefs x batch_rows */
 	struct barge_batch *kmb;      /* barge_keymap rows of a batch */
+	/* new keys looked up in barge_keymap: one text batch per reference
+	 * (those with `fed`) and one for the table's own sequence key */
+	struct barge_batch **lk;
+	size_t nlk;
+	uint8_t *lkfound;
+	struct held *held[2];         /* self-references: rows held in a chunk */
+	int64_t seq_last;             /* the chunk's sequence: last number */
+	int seq_dirty;                /* handed out numbers in this chunk */
+	char seq_txt[24];
 	pthread_t thread;
 	int err;
 };
@@ -977,6 +1059,17 @@ static void worker_free_batches(struct worker *w)
 	w->found = NULL;
 	barge_batch_free(w->kmb);
 	w->kmb = NULL;
+	for (size_t i = 0; i < w->nlk; i++)
+		barge_batch_free(w->lk[i]);
+	free(w->lk);
+	w->lk = NULL;
+	w->nlk = 0;
+	free(w->lkfound);
+	w->lkfound = NULL;
+	for (int i = 0; i < 2; i++) {
+		held_free(w->held[i]);
+		w->held[i] = NULL;
+	}
 }
 
 static int worker_batches(struct worker *w, struct tbl *t)
@@ -1014,6 +1107,22 @@ static int worker_batches(struct worker *w, struct tbl *t)
 					  (size_t)t->jt->settings.batch_rows);
 		if (err < 0)
 			return err;
+	}
+	if (t->selfref && (!(w->held[0] = calloc(1, sizeof *w->held[0])) ||
+			   !(w->held[1] = calloc(1, sizeof *w->held[1]))))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	if (t->xf) {
+		size_t n = t->nrefs + 1, rows = (size_t)t->jt->settings.batch_rows;
+		int kt[1] = {BARGE_T_TEXT};
+		if (!(w->lk = calloc(n, sizeof *w->lk)) ||
+		    !(w->lkfound = calloc(rows, 1)))
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			int err = barge_batch_new(&w->lk[i], 1, kt, rows);
+			if (err < 0)
+				return err;
+			w->nlk++;
+		}
 	}
 	w->batches_for = t;
 	return 0;
@@ -1190,16 +1299,17 @@ struct chunk_result {
 	struct rejects rej;
 };
 
-/* Row `row` fails a `references` rule: fill the reject and return 1. */
+/* Row `row` fails a `references` rule (other than a self-reference when
+ * `skip_self`): fill the reject and return 1. */
 static int ref_missing(const struct tbl *t, const struct barge_batch *b,
-		       size_t row, const uint8_t *found, struct barge_buf *tmp,
-		       struct barge_xf_reject *x)
+		       size_t row, const uint8_t *found, int skip_self,
+		       struct barge_buf *tmp, struct barge_xf_reject *x)
 {
 	for (size_t k = 0; k < t->nrefs; k++) {
 		const struct tref *r = &t->refs[k];
 		struct barge_value v;
 		barge_batch_get(b, r->scol, row, &v);
-		if (v.null || found[k * b->nrows + row])
+		if (v.null || found[k * b->nrows + row] || (skip_self && r->self))
 			continue;
 		barge_buf_clear(tmp);
 		if (barge_value_text(tmp, &v) < 0 || tmp->len > 100) {
@@ -1249,45 +1359,318 @@ static int keymap_batch(struct worker *w, const struct tbl *t, struct barge_buf 
 }
 
 /*
+ * Feed the transform stage the new keys looked up for row `row`: each
+ * sequence-keyed parent's (NULL when not in barge_keymap), and this
+ * table's own: the one in barge_keymap, or else the sequence's next number
+ * (*fresh: taken only when the row is not rejected).
+ */
+static int feed_keys(struct worker *w, const struct tbl *t,
+		     const struct barge_batch *b, size_t row, int *fresh)
+{
+	struct barge_value v;
+	int err = 0;
+	barge_xf_run_unfeed(w->xrun);
+	for (size_t k = 0; k < t->nrefs && err == 0; k++) {
+		if (!t->refs[k].fed)
+			continue;
+		barge_batch_get(w->lk[k], 0, row, &v);
+		err = barge_xf_run_feed(w->xrun, t->refs[k].xcol, v.null ? NULL : v.p,
+					v.n);
+	}
+	if (err || !t->seq)
+		return err;
+	barge_batch_get(b, t->src->key[0], row, &v);
+	if (v.null)
+		return 0; /* a NULL key gets no number (and no map row) */
+	barge_batch_get(w->lk[t->nrefs], 0, row, &v);
+	if (!v.null)
+		return barge_xf_run_feed(w->xrun, t->km_new, v.p, v.n);
+	*fresh = 1;
+	int n = snprintf(w->seq_txt, sizeof w->seq_txt, "%lld",
+			 (long long)w->seq_last + 1);
+	return barge_xf_run_feed(w->xrun, t->km_new, w->seq_txt, (size_t)n);
+}
+
+/* Hold row `row` of `b` (a copy) for the end of the chunk. */
+static int held_add(struct held *h, const struct tbl *t,
+		    const struct barge_batch *b, size_t row)
+{
+	struct barge_value v;
+	int err = 0;
+	if (!h->n || barge_batch_full(h->v[h->n - 1])) {
+		struct barge_batch **nv = realloc(h->v, (h->n + 1) * sizeof *nv);
+		if (!nv)
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		h->v = nv;
+		if ((err = barge_batch_new(&h->v[h->n], b->ncols, t->rd_types,
+					   (size_t)t->jt->settings.batch_rows)) < 0)
+			return err;
+		h->n++;
+	}
+	struct barge_batch *d = h->v[h->n - 1];
+	for (size_t c = 0; c < b->ncols && err == 0; c++) {
+		barge_batch_get(b, c, row, &v);
+		err = barge_batch_put_value(d, c, &v);
+		h->bytes += v.null ? 1 : v.n + 8;
+	}
+	if (err < 0) {
+		barge_batch_abandon_row(d);
+		return err;
+	}
+	barge_batch_end_row(d);
+	h->rows++;
+	if (h->bytes > REJECTS_MAX_BYTES)
+		return barge_error_set(BARGE_ENOMEM, "table '%s': the rows of one chunk "
+				       "waiting for a parent in the same chunk passed "
+				       "%u MiB; lower chunk_rows", t->src->name,
+				       REJECTS_MAX_BYTES >> 20);
+	return 0;
+}
+
+/* Does row `row` name, through a self-reference, a parent that is not in
+ * the target (yet)? A row that names itself (a root, in many legacy
+ * schemas) has its parent. Marks it found then, for ref_missing. */
+static int self_missing(const struct tbl *t, const struct barge_batch *b,
+			size_t row, uint8_t *found, struct barge_buf *x,
+			struct barge_buf *y)
+{
+	int missing = 0;
+	for (size_t k = 0; k < t->nrefs; k++) {
+		struct barge_value v, own;
+		if (!t->refs[k].self)
+			continue;
+		barge_batch_get(b, t->refs[k].scol, row, &v);
+		if (v.null || found[k * b->nrows + row])
+			continue;
+		if (t->refs[k].to_key) {
+			barge_batch_get(b, t->src->key[0], row, &own);
+			barge_buf_clear(x);
+			barge_buf_clear(y);
+			if (barge_value_text(x, &v) == 0 && barge_value_text(y, &own) == 0 &&
+			    x->len == y->len && (!x->len || !memcmp(x->p, y->p, x->len))) {
+				found[k * b->nrows + row] = 1;
+				continue;
+			}
+			barge_error_clear();
+		}
+		missing = 1;
+	}
+	return missing;
+}
+
+/*
  * The transform stage of one batch: look the references up in the target
  * (inside the chunk's transaction: the parents' committed chunks are
- * visible), then map each row into w->mapped, keeping the rejected ones.
+ * visible, and this chunk's rows written so far), then map each row into
+ * w->mapped, keeping the rejected ones. With `held`, a row whose only
+ * missing parent is its own table's goes there instead of the rejects.
  * A dry run has written no parent, so it does not check references.
  */
 static int map_batch(struct worker *w, struct tbl *t, const struct barge_batch *b,
-		     struct rejects *rs)
+		     struct rejects *rs, struct held *held)
 {
 	struct ctx *cx = w->cx;
 	struct barge_xf_reject x;
-	struct barge_buf tmp;
+	struct barge_buf tmp, tmp2;
 	int check = t->nrefs && !cx->job->dry_run, rc = 0;
 
 	barge_buf_init(&tmp, 1u << 20);
+	barge_buf_init(&tmp2, 1u << 20);
 	barge_batch_reset(w->mapped);
-	for (size_t k = 0; check && k < t->nrefs; k++)
-		if ((rc = barge_drv_keys_exist(&cx->dst, w->tconn, t->refs[k].table,
-					       t->refs[k].column, b, t->refs[k].scol,
-					       w->found + k * b->nrows)) < 0)
+	for (size_t k = 0; check && k < t->nrefs; k++) {
+		struct barge_lookup q = {.table = t->refs[k].table,
+					 .column = t->refs[k].column};
+		if ((rc = barge_drv_lookup(&cx->dst, w->tconn, &q, b, t->refs[k].scol,
+					   w->found + k * b->nrows, NULL)) < 0)
 			goto out;
+	}
+	/* new keys from barge_keymap: the parents' (sequence) keys, and this
+	 * table's own when it is numbered by a sequence */
+	for (size_t k = 0; !cx->job->dry_run && k <= t->nrefs; k++) {
+		struct barge_lookup q = {.table = KEYMAP_TABLE, .column = "legacy_key",
+					 .eq_column = "table_name",
+					 .value_column = "new_key"};
+		size_t col;
+		if (k < t->nrefs && t->refs[k].fed) {
+			q.eq_value = t->refs[k].table;
+			col = t->refs[k].scol;
+		} else if (k == t->nrefs && t->seq) {
+			q.eq_value = t->target_name;
+			col = t->src->key[0];
+		} else {
+			continue;
+		}
+		barge_batch_reset(w->lk[k]);
+		if ((rc = barge_drv_lookup(&cx->dst, w->tconn, &q, b, col, w->lkfound,
+					   w->lk[k])) < 0)
+			goto out;
+	}
 	for (size_t row = 0; row < b->nrows; row++) {
+		int fresh = 0;
 		memset(&x, 0, sizeof x);
-		if (check && ref_missing(t, b, row, w->found, &tmp, &x))
+		/* first: a row naming itself has its parent */
+		int self = check && t->selfref &&
+			   self_missing(t, b, row, w->found, &tmp, &tmp2);
+		if (check && ref_missing(t, b, row, w->found, held != NULL, &tmp, &x)) {
 			rc = 1;
-		else if ((rc = barge_xf_row(w->xrun, t->xf, b, row, w->mapped, &x)) < 0)
-			goto out;
+		} else if (self) {
+			if ((rc = held_add(held, t, b, row)) < 0)
+				goto out;
+		} else {
+			if (!cx->job->dry_run && (rc = feed_keys(w, t, b, row, &fresh)) < 0)
+				goto out;
+			if ((rc = barge_xf_row(w->xrun, t->xf, b, row, w->mapped, &x)) < 0)
+				goto out;
+			if (rc == 0 && fresh) {
+				w->seq_last++;
+				w->seq_dirty = 1;
+			}
+		}
 		if (rc == 1 && (rc = rejects_add(rs, t, b, row, &x)) < 0)
 			goto out;
 	}
 	rc = 0;
 out:
 	barge_buf_dispose(&tmp);
+	barge_buf_dispose(&tmp2);
 	return rc;
+}
+
+/* The sequence's last number in barge_keyseq (in the chunk's transaction),
+ * or start - 1 before its first chunk. */
+static int seq_load(struct worker *w, const struct tbl *t)
+{
+	struct ctx *cx = w->cx;
+	struct barge_lookup q = {.table = KEYSEQ_TABLE, .column = "table_name",
+				 .value_column = "last_value"};
+	struct barge_value v;
+	int err;
+
+	w->seq_last = t->seq_start - 1;
+	w->seq_dirty = 0;
+	barge_batch_reset(w->kmb);
+	barge_batch_reset(w->lk[t->nrefs]);
+	if ((err = barge_batch_put_bytes(w->kmb, 0, t->target_name,
+					 strlen(t->target_name))) < 0 ||
+	    (err = barge_batch_put_null(w->kmb, 1)) < 0 ||
+	    (err = barge_batch_put_null(w->kmb, 2)) < 0)
+		return err;
+	barge_batch_end_row(w->kmb);
+	if ((err = barge_drv_lookup(&cx->dst, w->tconn, &q, w->kmb, 0, w->lkfound,
+				    w->lk[t->nrefs])) < 0)
+		return err;
+	barge_batch_get(w->lk[t->nrefs], 0, 0, &v);
+	if (v.null)
+		return 0;
+	char num[32];
+	snprintf(num, sizeof num, "%.*s", (int)(v.n < 31 ? v.n : 31), v.p);
+	if (barge_parse_i64(&w->seq_last, num, KEYSEQ_TABLE ".last_value") < 0)
+		return barge_error_wrap(BARGE_ERROR, "table %s", t->target_name);
+	return 0;
+}
+
+/* Record the chunk's last number in barge_keyseq (upsert, in the chunk's
+ * transaction, so it commits with the rows and key map rows it numbered). */
+static int seq_save(struct worker *w, const struct tbl *t)
+{
+	struct ctx *cx = w->cx;
+	struct barge_batch *b = NULL;
+	struct barge_writer *wr = NULL;
+	int types[2] = {BARGE_T_TEXT, BARGE_T_INT64};
+	struct barge_write_req req = {.table = cx->ks_def, .ncols = 2,
+				      .cols = cx->ks_cols, .mode = BARGE_MODE_UPSERT};
+	int err;
+
+	if (!w->seq_dirty)
+		return 0;
+	if ((err = barge_batch_new(&b, 2, types, 1)) < 0)
+		return err;
+	if ((err = barge_batch_put_bytes(b, 0, t->target_name,
+					 strlen(t->target_name))) == 0 &&
+	    (err = barge_batch_put_i64(b, 1, w->seq_last)) == 0) {
+		barge_batch_end_row(b);
+		if ((err = barge_drv_write_open(&cx->dst, &wr, w->tconn, &req)) == 0)
+			err = barge_drv_write_batch(&cx->dst, wr, b);
+	}
+	barge_drv_write_close(&cx->dst, wr);
+	barge_batch_free(b);
+	return err;
 }
 
 static char *inflight_key(char *buf, size_t n, int64_t unit)
 {
 	snprintf(buf, n, "inflight:%lld", (long long)unit);
 	return buf;
+}
+
+/*
+ * Write a mapped batch in the chunk's transaction (the writer opened on
+ * first use), and its rows' barge_keymap rows. A keymap table's writer is
+ * closed after each batch, so that the key map's own writer is never open
+ * beside it (one COPY at a time on a connection).
+ */
+static int write_mapped(struct worker *w, const struct tbl *t,
+			const struct barge_batch *wb, struct barge_writer **wr,
+			const struct barge_write_req *wreq,
+			const struct barge_write_req *kreq, struct chunk_result *res)
+{
+	const struct barge_ep *dst = &w->cx->dst;
+	int err = 0;
+	if (!wb->nrows)
+		return 0;
+	if (!*wr)
+		err = barge_drv_write_open(dst, wr, w->tconn, wreq);
+	if (err == 0)
+		err = barge_drv_write_batch(dst, *wr, wb);
+	if (err == 0 && t->keymap) {
+		struct barge_writer *kw = NULL;
+		struct barge_buf a, n;
+		barge_drv_write_close(dst, *wr);
+		*wr = NULL;
+		barge_buf_init(&a, 1u << 20);
+		barge_buf_init(&n, 1u << 20);
+		if ((err = keymap_batch(w, t, &a, &n)) == 0 &&
+		    (err = barge_drv_write_open(dst, &kw, w->tconn, kreq)) == 0 &&
+		    w->kmb->nrows)
+			err = barge_drv_write_batch(dst, kw, w->kmb);
+		barge_drv_write_close(dst, kw);
+		barge_buf_dispose(&a);
+		barge_buf_dispose(&n);
+	}
+	res->rows_written += (int64_t)wb->nrows;
+	return err;
+}
+
+/*
+ * The end of a self-referencing table's chunk: the held rows are tried
+ * again, now that the chunk's other rows are in the target, as long as
+ * each round writes some (a parent held too comes in an earlier round);
+ * the rest are rejects (their parent is in no chunk so far: a later chunk
+ * of the table may still bring it, see selfref_rounds).
+ */
+static int resolve_held(struct worker *w, struct tbl *t, struct barge_writer **wr,
+			const struct barge_write_req *wreq,
+			const struct barge_write_req *kreq, struct chunk_result *res)
+{
+	int err = 0, last = 0;
+	while (err == 0 && w->held[0]->rows) {
+		struct held *from = w->held[0], *to = w->held[1];
+		size_t before = from->rows;
+		held_clear(to);
+		for (size_t i = 0; i < from->n && err == 0; i++) {
+			err = map_batch(w, t, from->v[i], &res->rej, last ? NULL : to);
+			if (err == 0)
+				err = write_mapped(w, t, w->mapped, wr, wreq, kreq, res);
+		}
+		held_clear(from);
+		w->held[0] = to;
+		w->held[1] = from;
+		if (last)
+			break;
+		last = to->rows == before; /* no progress: one round to reject */
+	}
+	held_clear(w->held[0]);
+	return err;
 }
 
 /*
@@ -1304,7 +1687,7 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	struct barge_queue *pool = NULL, *full = NULL;
 	struct reader rd;
 	pthread_t th;
-	int started = 0, in_txn = 0, have_turn = 0, err;
+	int started = 0, in_txn = 0, have_turn = 0, have_seq = 0, err;
 	int serial = !(dst->drv->caps & BARGE_CAP_PARALLEL_WRITE);
 	int mode = t->jt->settings.mode;
 	char fk[64];
@@ -1312,6 +1695,10 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 	memset(&rd, 0, sizeof rd);
 	if ((err = worker_batches(w, t)) < 0)
 		return err;
+	if (t->selfref) {
+		held_clear(w->held[0]); /* from a failed attempt */
+		held_clear(w->held[1]);
+	}
 	if ((mode == BARGE_MODE_INSERT || mode == BARGE_MODE_TRUNCATE) &&
 	    (err = barge_state_flag_set(cx->st, cx->run,
 					inflight_key(fk, sizeof fk, ch->unit_id),
@@ -1340,9 +1727,15 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		pthread_mutex_lock(&cx->write_turn);
 		have_turn = 1;
 	}
+	if (t->seq && !cx->job->dry_run) {
+		pthread_mutex_lock(&t->seq_lock);
+		have_seq = 1;
+	}
 	if ((err = barge_drv_begin(dst, w->tconn)) < 0)
 		goto out;
 	in_txn = 1;
+	if (have_seq && (err = seq_load(w, t)) < 0)
+		goto out;
 	/* truncate mode, a table of one chunk: emptied again in this
 	 * transaction (it is empty already, or holds an earlier attempt's
 	 * rows), so that its rows can be written frozen: no later VACUUM
@@ -1384,32 +1777,11 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		struct barge_batch *b = item;
 		const struct barge_batch *wb = b;
 		if (t->xf) {
-			err = map_batch(w, t, b, &res->rej);
+			err = map_batch(w, t, b, &res->rej, t->selfref ? w->held[0] : NULL);
 			wb = w->mapped;
 		}
-		/* a keymap table's writer is closed after each batch, so that
-		 * the key map's own writer is never open beside it (one COPY at
-		 * a time on a connection) */
-		if (err == 0 && wb->nrows && !wr)
-			err = barge_drv_write_open(dst, &wr, w->tconn, &wreq);
-		if (err == 0 && wb->nrows)
-			err = barge_drv_write_batch(dst, wr, wb);
-		if (err == 0 && t->keymap && wb->nrows) {
-			struct barge_writer *kw = NULL;
-			struct barge_buf a, n;
-			barge_drv_write_close(dst, wr);
-			wr = NULL;
-			barge_buf_init(&a, 1u << 20);
-			barge_buf_init(&n, 1u << 20);
-			if ((err = keymap_batch(w, t, &a, &n)) == 0 &&
-			    (err = barge_drv_write_open(dst, &kw, w->tconn, &kreq)) == 0 &&
-			    w->kmb->nrows)
-				err = barge_drv_write_batch(dst, kw, w->kmb);
-			barge_drv_write_close(dst, kw);
-			barge_buf_dispose(&a);
-			barge_buf_dispose(&n);
-		}
-		res->rows_written += (int64_t)wb->nrows;
+		if (err == 0)
+			err = write_mapped(w, t, wb, &wr, &wreq, &kreq, res);
 		barge_queue_push(pool, b);
 		if (err < 0)
 			break;
@@ -1423,13 +1795,21 @@ static int copy_chunk(struct worker *w, struct tbl *t,
 		err = barge_error_set(rd.err, "%s", rd.msg);
 		res->rows_written = 0;
 	}
+	if (err == 0 && t->selfref && !cx->job->dry_run)
+		err = resolve_held(w, t, &wr, &wreq, &kreq, res);
 	barge_drv_write_close(dst, wr);
 	wr = NULL;
+	if (err == 0 && have_seq)
+		err = seq_save(w, t);
 	if (err < 0)
 		goto out;
 	if ((err = barge_drv_commit(dst, w->tconn)) < 0)
 		goto out;
 	in_txn = 0;
+	if (have_seq) {
+		pthread_mutex_unlock(&t->seq_lock);
+		have_seq = 0;
+	}
 	if (have_turn) {
 		pthread_mutex_unlock(&cx->write_turn);
 		have_turn = 0;
@@ -1453,6 +1833,8 @@ out:
 		barge_drv_rollback(dst, w->tconn);
 		barge_error_set(code, "%s", keep);
 	}
+	if (have_seq)
+		pthread_mutex_unlock(&t->seq_lock);
 	if (have_turn)
 		pthread_mutex_unlock(&cx->write_turn);
 	barge_queue_free(pool);
@@ -1594,6 +1976,8 @@ static void budget_add(struct ctx *cx, struct tbl *t, int64_t read, int64_t rej)
 	char why[200];
 	atomic_fetch_add(&t->read_total, read);
 	atomic_fetch_add(&t->rej_total, rej);
+	if (t->selfref && !atomic_load(&t->rounds_done))
+		return; /* rejects for parents of later chunks may go yet */
 	if (over_budget(t, why, sizeof why) && !atomic_exchange(&t->over_budget, 1)) {
 		char msg[400];
 		snprintf(msg, sizeof msg, "table %s stops: %s", t->src->name, why);
@@ -1725,6 +2109,95 @@ static int process_unit(struct worker *w, struct barge_unit *u, int was_done)
 	}
 	chunk_dispose(&ch);
 	return err;
+}
+
+/* The chunks of a self-referencing table with rejects of that rule. */
+struct selfrej {
+	const struct tbl *t;
+	int64_t *units;
+	size_t nunits, nrej;
+	int err;
+};
+
+static int selfrej_cb(const struct barge_reject_row *r, void *arg)
+{
+	struct selfrej *sr = arg;
+	const struct tbl *t = sr->t;
+	char pre[512];
+	if (strcmp(r->rule, "references") != 0)
+		return 0;
+	for (size_t k = 0; k < t->nrefs; k++) {
+		if (!t->refs[k].self)
+			continue;
+		snprintf(pre, sizeof pre, "column %s: references %s = ",
+			 barge_xf_col(t->xf, t->refs[k].xcol)->name, t->refs[k].spec);
+		if (strncmp(r->message, pre, strlen(pre)) != 0)
+			continue;
+		sr->nrej++;
+		if (sr->nunits && sr->units[sr->nunits - 1] == r->unit)
+			return 0;
+		int64_t *nu = realloc(sr->units, (sr->nunits + 1) * sizeof *nu);
+		if (!nu) {
+			sr->err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			return 1;
+		}
+		sr->units = nu;
+		sr->units[sr->nunits++] = r->unit;
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * Once every chunk of a self-referencing table is finished: a row whose
+ * parent is in a later chunk was rejected when its chunk ran. Run the
+ * chunks with such rejects again (in order, on this worker) while each
+ * round rejects fewer rows: a round loads the rows whose parents the last
+ * one loaded. What is left names a parent that is missing, filtered out,
+ * rejected, or only reachable through a cycle of such rows.
+ */
+static int selfref_rounds(struct worker *w, struct tbl *t)
+{
+	struct ctx *cx = w->cx;
+	size_t prev = (size_t)-1;
+	char fk[300];
+	int err = 0;
+
+	for (;;) {
+		struct selfrej sr = {.t = t};
+		err = barge_state_rejects(cx->st, cx->run, t->src->name, selfrej_cb, &sr);
+		if (err == 0 && sr.err)
+			err = sr.err;
+		if (err < 0 || sr.nrej == 0 || sr.nrej >= prev) {
+			free(sr.units);
+			break;
+		}
+		char msg[200];
+		snprintf(msg, sizeof msg, "%zu rows of %s name a parent not loaded "
+			 "yet: %zu chunks again", sr.nrej, t->src->name, sr.nunits);
+		barge_state_log(cx->st, cx->run, 0, "selfref", msg);
+		prev = sr.nrej;
+		for (size_t i = 0; i < sr.nunits && err == 0; i++) {
+			struct barge_unit *u = NULL;
+			if (atomic_load(&stop_requested) || atomic_load(&cx->aborted))
+				break;
+			if ((err = barge_state_claim_id(cx->st, sr.units[i], &u)) < 0)
+				break;
+			/* its earlier counts leave the table's totals */
+			atomic_fetch_sub(&t->read_total, u->rows_read);
+			atomic_fetch_sub(&t->rej_total, u->rows_rejected);
+			atomic_fetch_sub(&t->rows_done, u->rows_written);
+			err = process_unit(w, u, 1);
+			barge_unit_free(u);
+		}
+		free(sr.units);
+		if (err < 0 || atomic_load(&stop_requested) || atomic_load(&cx->aborted))
+			return err;
+	}
+	atomic_store(&t->rounds_done, 1);
+	budget_add(cx, t, 0, 0);
+	snprintf(fk, sizeof fk, "selfref:%s", t->src->name);
+	return err < 0 ? err : barge_state_flag_set(cx->st, cx->run, fk, "done");
 }
 
 static int worker_open(struct worker *w)
@@ -1869,10 +2342,20 @@ static void *worker_main(void *arg)
 			break;
 		err = process_unit(w, u, 0);
 		struct tbl *t = tbl_find(cx, u->table);
+		/* a self-referencing table counts one more open unit, its
+		 * rounds: the worker that finishes its last chunk (one only:
+		 * the count it leaves is 1) does them, then lets its children
+		 * start */
+		long long left = t ? atomic_fetch_sub(&t->open_units, 1) - 1 : -1;
+		if (t && t->selfref && left == 1) {
+			if (err == 0)
+				err = selfref_rounds(w, t);
+			left = atomic_fetch_sub(&t->open_units, 1) - 1;
+		}
 		barge_unit_free(u);
 		if (err < 0)
 			break;
-		if (t && atomic_fetch_sub(&t->open_units, 1) == 1)
+		if (t && left == 0)
 			finish_early(w, t);
 	}
 	barge_buf_dispose(&allowed);
@@ -1889,6 +2372,36 @@ static void *worker_main(void *arg)
 	}
 	w->err = err;
 	return NULL;
+}
+
+/* A resumed run whose self-referencing table has all its chunks finished
+ * but not its rounds (stopped in between): those first, on one worker,
+ * before any child of the table starts. */
+static int selfref_resume(struct ctx *cx)
+{
+	int err = 0;
+	for (size_t i = 0; i < cx->ntbls && err == 0; i++) {
+		struct tbl *t = &cx->tbls[i];
+		char fk[300], *v = NULL;
+		if (!t->selfref || atomic_load(&t->open_units) > 0)
+			continue;
+		snprintf(fk, sizeof fk, "selfref:%s", t->src->name);
+		if (barge_state_flag_get(cx->st, cx->run, fk, &v) == 0 &&
+		    strcmp(v, "done") == 0) {
+			free(v);
+			continue;
+		}
+		free(v);
+		barge_error_clear();
+		struct worker w;
+		memset(&w, 0, sizeof w);
+		w.cx = cx;
+		w.id = 1;
+		if ((err = worker_open(&w)) == 0)
+			err = selfref_rounds(&w, t);
+		worker_close(&w);
+	}
+	return err;
 }
 
 /* ---- Progress ------------------------------------------------------------- */
@@ -1946,47 +2459,46 @@ static void *progress_main(void *arg)
 
 /* ---- The job -------------------------------------------------------------- */
 
-/* barge_keymap(table_name, legacy_key, new_key), keyed by the first two:
- * created when a table of the job has a new key, then bound. */
-static int prepare_keymap(struct ctx *cx, struct barge_conn *tc)
+/* A table of barge's own in the target (text columns but `types`, keyed
+ * by the first `nkey`): described, created first when missing, bound. */
+static int own_table(struct ctx *cx, struct barge_conn *tc, const char *name,
+		     size_t ncols, const char *const *names, const int *types,
+		     size_t nkey, struct barge_table_def **def, size_t *bound)
 {
-	static const char *const names[3] = {"table_name", "legacy_key", "new_key"};
-	struct barge_column_def cols[3];
-	size_t key[2] = {0, 1};
-	int need = 0, err;
+	struct barge_column_def cols[4];
+	size_t key[4] = {0, 1, 2, 3};
+	int err;
 
-	for (size_t i = 0; i < cx->ntbls; i++)
-		need |= cx->tbls[i].keymap;
-	if (!need)
-		return 0;
-	err = barge_drv_describe(&cx->dst, tc, KEYMAP_TABLE, &cx->km_def);
+	assert(ncols <= 4 && nkey <= ncols);
+	err = barge_drv_describe(&cx->dst, tc, name, def);
 	if (err == BARGE_ENOTFOUND) {
 		barge_error_clear();
 		memset(cols, 0, sizeof cols);
-		for (int c = 0; c < 3; c++) {
+		for (size_t c = 0; c < ncols; c++) {
 			cols[c].name = (char *)names[c];
-			cols[c].type = BARGE_T_TEXT;
+			cols[c].type = types[c];
 			cols[c].notnull = 1;
-			cols[c].key_pos = c < 2 ? c + 1 : 0;
+			cols[c].key_pos = c < nkey ? (int)c + 1 : 0;
 			cols[c].scale = -1;
 		}
-		struct barge_table_def d = {.name = (char *)KEYMAP_TABLE, .ncols = 3,
-					    .cols = cols, .nkey = 2, .key = key,
+		struct barge_table_def d = {.name = (char *)name, .ncols = ncols,
+					    .cols = cols, .nkey = nkey, .key = key,
 					    .rows = -1};
 		if ((err = barge_drv_create_table(&cx->dst, tc, &d)) < 0 ||
-		    (err = barge_drv_describe(&cx->dst, tc, KEYMAP_TABLE, &cx->km_def)) < 0)
+		    (err = barge_drv_describe(&cx->dst, tc, name, def)) < 0)
 			return err;
-		barge_state_log(cx->st, cx->run, 0, "create",
-				"created target table " KEYMAP_TABLE);
+		char msg[128];
+		snprintf(msg, sizeof msg, "created target table %s", name);
+		barge_state_log(cx->st, cx->run, 0, "create", msg);
 	} else if (err < 0) {
 		return err;
 	}
-	for (int c = 0; c < 3; c++) {
-		int k = barge_table_def_find(cx->km_def, names[c]);
+	for (size_t c = 0; c < ncols; c++) {
+		int k = barge_table_def_find(*def, names[c]);
 		if (k < 0)
 			return barge_error_set(BARGE_EUSAGE, "the target's %s has no "
-					       "column %s", KEYMAP_TABLE, names[c]);
-		cx->km_cols[c] = (size_t)k;
+					       "column %s", name, names[c]);
+		bound[c] = (size_t)k;
 	}
 	return 0;
 }
@@ -2114,6 +2626,30 @@ static int restore_fks(struct ctx *cx)
 	return err;
 }
 
+/* barge_keymap(table_name, legacy_key, new_key), keyed by the first two,
+ * when a table of the job has a new key; barge_keyseq(table_name,
+ * last_value) when one is numbered by a sequence. */
+static int prepare_keymap(struct ctx *cx, struct barge_conn *tc)
+{
+	static const char *const km[3] = {"table_name", "legacy_key", "new_key"};
+	static const char *const ks[2] = {"table_name", "last_value"};
+	static const int km_types[3] = {BARGE_T_TEXT, BARGE_T_TEXT, BARGE_T_TEXT};
+	static const int ks_types[2] = {BARGE_T_TEXT, BARGE_T_INT64};
+	int need = 0, seq = 0, err = 0;
+
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		need |= cx->tbls[i].keymap;
+		seq |= cx->tbls[i].seq;
+	}
+	if (need)
+		err = own_table(cx, tc, KEYMAP_TABLE, 3, km, km_types, 2, &cx->km_def,
+				cx->km_cols);
+	if (err == 0 && seq)
+		err = own_table(cx, tc, KEYSEQ_TABLE, 2, ks, ks_types, 1, &cx->ks_def,
+				cx->ks_cols);
+	return err;
+}
+
 static int prepare_target(struct ctx *cx)
 {
 	struct barge_conn *tc = NULL;
@@ -2213,9 +2749,10 @@ static int count_open(struct ctx *cx)
 		struct tbl *t = tbl_find(cx, p[j].table);
 		if (!t)
 			continue;
+		long long open = p[j].chunks - p[j].chunks_done - p[j].chunks_failed;
 		t->nunits = p[j].chunks;
-		atomic_store(&t->open_units, p[j].chunks - p[j].chunks_done -
-						     p[j].chunks_failed);
+		/* + the rounds of a self-referencing table (worker_main) */
+		atomic_store(&t->open_units, open + (t->selfref && open > 0));
 	}
 	barge_table_progress_free(p, n);
 	return 0;
@@ -2626,7 +3163,7 @@ static int dry_run(struct ctx *cx, struct barge_job_result *res)
 			void *item;
 			while (barge_queue_pop(rd.full, &item) == 0) {
 				if (t->xf && err == 0 &&
-				    (err = map_batch(&w, t, item, &rej)) == 0)
+				    (err = map_batch(&w, t, item, &rej, NULL)) == 0)
 					dry_rejects(&rej, &seen, counts, &nrule);
 				barge_queue_push(rd.pool, item);
 			}
@@ -2699,7 +3236,7 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 	const char *dstname = barge_url_redacted(cx.dst.url);
 	int kind_row = job->action == BARGE_JOB_ROW;
 
-	if ((err = find_main_run(&cx, &prev)) < 0)
+	if ((err = barge_state_run_main(cx.st, &prev)) < 0)
 		goto out;
 	int same = prev && strcmp(prev->source, srcname) == 0 &&
 		   strcmp(prev->target, dstname) == 0 &&
@@ -2791,7 +3328,8 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 		if (err < 0)
 			goto out;
 	} else {
-		if ((err = plan_tables(&cx)) < 0 || (err = count_open(&cx)) < 0)
+		if ((err = plan_tables(&cx)) < 0 || (err = count_open(&cx)) < 0 ||
+		    (err = selfref_resume(&cx)) < 0)
 			goto out;
 		if (job->progress)
 			estimate_rows(&cx);
@@ -2842,6 +3380,7 @@ out:
 	barge_buf_dispose(&cx.notes);
 	free(cx.order_note);
 	barge_table_def_free(cx.km_def);
+	barge_table_def_free(cx.ks_def);
 	if (cx.leader && cx.token)
 		barge_drv_snapshot_end(&cx.src, cx.leader);
 	free(cx.token);

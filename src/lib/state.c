@@ -1486,3 +1486,32 @@ int barge_state_rejects(struct barge_state *st, int64_t run, const char *table,
 	struct rejects_arg a = {.run = run, .table = table, .fn = fn, .arg = arg};
 	return state_tx(st, TX_READ, rejects_fn, &a);
 }
+
+/* The newest whole-copy run (state.h). */
+int barge_state_run_main(struct barge_state *st, struct barge_run **out)
+{
+	struct barge_run *r = NULL;
+	int err = barge_state_run_latest(st, &r);
+	*out = NULL;
+	if (err == BARGE_ENOTFOUND) {
+		barge_error_clear();
+		return 0;
+	}
+	while (err == 0 && r) {
+		if (!r->config || !strstr(r->config, "\"kind\":\"row\"")) {
+			*out = r;
+			return 0;
+		}
+		int64_t id = r->id - 1;
+		barge_run_free(r);
+		r = NULL;
+		if (id < 1)
+			return 0;
+		err = barge_state_run_get(st, id, &r);
+		if (err == BARGE_ENOTFOUND) {
+			barge_error_clear();
+			return 0;
+		}
+	}
+	return err;
+}

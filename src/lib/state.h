@@ -46,6 +46,9 @@ int barge_state_run_create(struct barge_state *st, const char *source,
 int barge_state_run_latest(struct barge_state *st, struct barge_run **out);
 int barge_state_run_get(struct barge_state *st, int64_t id,
 			struct barge_run **out);
+/* The newest whole-copy run, the one a `run` resumes (one-row runs of
+ * `run --table T --key K` are skipped): 0 with *out NULL when none. */
+int barge_state_run_main(struct barge_state *st, struct barge_run **out);
 /* Set status (and finished time when not "running") and the pid. */
 int barge_state_run_set_status(struct barge_state *st, int64_t id,
 			       const char *status);

@@ -18,7 +18,7 @@
 
 enum step_kind { ST_TRIM, ST_LOWER, ST_UPPER, ST_MAP, ST_ROUND, ST_TZ, ST_ENCODING };
 enum rule_kind { R_REQUIRED, R_MIN, R_MAX, R_REGEX, R_IN, R_MAXLEN };
-enum col_kind { K_COPY, K_MAPPED, K_CONST, K_UUID5 };
+enum col_kind { K_COPY, K_MAPPED, K_CONST, K_UUID5, K_SEQ };
 
 struct step {
 	int kind;
@@ -49,13 +49,16 @@ struct xcol {
 	char *deflt;         /* `default`, or NULL */
 	char *const_text;    /* K_CONST: the value (NULL = NULL) */
 	unsigned char ns[16];/* K_UUID5 */
+	int64_t seq_start;   /* K_SEQ: the first number */
 	size_t nsteps, nrules;
 	struct step *steps;
 	struct rule *rules;
 	int required;
 	char *references;    /* "table.column" or NULL */
 	/* remapped through a parent's new key: the value (cast to pre_type)
-	 * becomes uuid_v5 of its text form in remap_ns (barge_xf_remap) */
+	 * becomes uuid_v5 of its text form in remap_ns (remap 1,
+	 * barge_xf_remap) or the new key the engine fed from barge_keymap
+	 * (remap 2, barge_xf_remap_fed) */
 	int remap, pre_type, pre_prec, pre_scale;
 	unsigned char remap_ns[16];
 	char *desc;          /* transforms and rules, for --dry-run */
@@ -67,9 +70,18 @@ struct barge_xf {
 	struct xcol *cols;
 };
 
+/* A value fed by the engine for one column of the next row. */
+struct feed {
+	int set;       /* 0: none (NULL), 1: fed */
+	const char *p; /* NULL: looked up and not found */
+	size_t n;
+};
+
 struct barge_xf_run {
 	struct barge_buf a, b, cast, txt;
 	pcre2_match_data *md;
+	size_t nfeeds;
+	struct feed *feeds;
 };
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -150,19 +162,45 @@ int barge_xf_uuid_v5(const struct barge_xf *xf, size_t i, unsigned char ns[16])
 	return 1;
 }
 
-int barge_xf_remap(struct barge_xf *xf, size_t i, const unsigned char ns[16],
-		   const char *why)
+int barge_xf_uuid_key(const struct barge_xf *xf, const struct barge_table_def *src,
+		      size_t *legacy, size_t *newcol, unsigned char ns[16])
+{
+	long copied = -1;
+	if (src->nkey != 1)
+		return 0;
+	for (size_t i = 0; i < xf->ncols && copied < 0; i++)
+		if ((xf->cols[i].kind == K_COPY || xf->cols[i].kind == K_MAPPED) &&
+		    xf->cols[i].src == (int)src->key[0])
+			copied = (long)i;
+	for (size_t j = 0; copied >= 0 && j < xf->ncols; j++)
+		if (xf->cols[j].kind == K_UUID5 && xf->cols[j].src == (int)src->key[0]) {
+			*legacy = (size_t)copied;
+			*newcol = j;
+			memcpy(ns, xf->cols[j].ns, 16);
+			return 1;
+		}
+	return 0;
+}
+
+int barge_xf_sequence(const struct barge_xf *xf, size_t i, int64_t *start)
+{
+	if (xf->cols[i].kind != K_SEQ)
+		return 0;
+	*start = xf->cols[i].seq_start;
+	return 1;
+}
+
+static int remap_to(struct barge_xf *xf, size_t i, int how, int type)
 {
 	struct xcol *c = &xf->cols[i];
-	if (c->kind == K_CONST || c->kind == K_UUID5)
+	if (c->kind == K_CONST || c->kind == K_UUID5 || c->kind == K_SEQ)
 		return barge_error_set(BARGE_EUSAGE, "table '%s': column '%s' cannot "
 				       "be remapped", xf->table, c->def.name);
-	c->remap = 1;
-	memcpy(c->remap_ns, ns, 16);
+	c->remap = how;
 	c->pre_type = c->def.type;
 	c->pre_prec = c->def.precision;
 	c->pre_scale = c->def.scale;
-	c->def.type = BARGE_T_UUID;
+	c->def.type = type;
 	c->def.precision = 0;
 	c->def.scale = -1;
 	free(c->def.engine_type);
@@ -171,8 +209,54 @@ int barge_xf_remap(struct barge_xf *xf, size_t i, const unsigned char ns[16],
 		c->kind = K_MAPPED;
 		c->in_type = c->pre_type;
 	}
-	desc(c, "remapped to %s", why);
 	return 0;
+}
+
+int barge_xf_remap(struct barge_xf *xf, size_t i, const unsigned char ns[16],
+		   const char *why)
+{
+	int err = remap_to(xf, i, 1, BARGE_T_UUID);
+	if (err == 0) {
+		memcpy(xf->cols[i].remap_ns, ns, 16);
+		desc(&xf->cols[i], "remapped to %s", why);
+	}
+	return err;
+}
+
+int barge_xf_remap_fed(struct barge_xf *xf, size_t i, int type, const char *why)
+{
+	int err = remap_to(xf, i, 2, type);
+	if (err == 0)
+		desc(&xf->cols[i], "remapped to %s", why);
+	return err;
+}
+
+int barge_xf_run_feed(struct barge_xf_run *r, size_t col, const char *p,
+		      size_t n)
+{
+	if (col >= r->nfeeds) {
+		struct feed *f = realloc(r->feeds, (col + 1) * sizeof *f);
+		if (!f)
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		memset(f + r->nfeeds, 0, (col + 1 - r->nfeeds) * sizeof *f);
+		r->feeds = f;
+		r->nfeeds = col + 1;
+	}
+	r->feeds[col].set = 1;
+	r->feeds[col].p = p;
+	r->feeds[col].n = n;
+	return 0;
+}
+
+void barge_xf_run_unfeed(struct barge_xf_run *r)
+{
+	for (size_t i = 0; i < r->nfeeds; i++)
+		r->feeds[i].set = 0;
+}
+
+static const struct feed *fed(const struct barge_xf_run *r, size_t col)
+{
+	return col < r->nfeeds && r->feeds[col].set ? &r->feeds[col] : NULL;
 }
 
 /* ---- YAML of the options ----------------------------------------------------- */
@@ -671,7 +755,44 @@ out:
 	return err;
 }
 
-/* One `add:` column: a constant, {value: x, type: t} or {uuid_v5: {...}}. */
+/* {sequence: {from: column, start: N}}: a new int64 key numbered by the
+ * engine through barge_keymap (docs/mapping.md). */
+static int compile_sequence(struct xcol *c, const struct barge_table_def *src,
+			    struct yctx *y, yaml_node_t *u)
+{
+	const char *from = NULL;
+	int64_t start = 1;
+	int err;
+	if (!u || u->type != YAML_MAPPING_NODE)
+		return barge_error_set(BARGE_EUSAGE, "%s: sequence needs {from: "
+				       "column} (and start: N)", y->where);
+	for (yaml_node_pair_t *q = u->data.mapping.pairs.start;
+	     q < u->data.mapping.pairs.top; q++) {
+		const char *k = yscalar(ynode(y, q->key));
+		if (k && !strcmp(k, "from"))
+			from = yscalar(ynode(y, q->value));
+		else if (k && !strcmp(k, "start")) {
+			if ((err = yint(y, ynode(y, q->value), "sequence start", &start)) < 0)
+				return err;
+		} else
+			return barge_error_set(BARGE_EUSAGE, "%s: sequence: unknown key "
+					       "'%s' (from, start)", y->where, k ? k : "?");
+	}
+	if (!from || (c->src = barge_table_def_find(src, from)) < 0)
+		return barge_error_set(BARGE_EUSAGE, "%s: sequence: table '%s' has no "
+				       "column '%s'", y->where, src->name,
+				       from ? from : "(from: missing)");
+	c->kind = K_SEQ;
+	c->seq_start = start;
+	c->in_type = src->cols[c->src].type;
+	c->def.type = BARGE_T_INT64;
+	c->def.scale = -1;
+	desc(c, "sequence numbered from %s through barge_keymap", from);
+	return 0;
+}
+
+/* One `add:` column: a constant, {value: x, type: t}, {uuid_v5: {...}} or
+ * {sequence: {...}}. */
 static int compile_add(struct xcol *c, const struct barge_table_def *src,
 		       struct yctx *y, yaml_node_t *v)
 {
@@ -693,6 +814,9 @@ static int compile_add(struct xcol *c, const struct barge_table_def *src,
 	for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 	     q < v->data.mapping.pairs.top; q++) {
 		const char *k = yscalar(ynode(y, q->key));
+		if (k && !strcmp(k, "sequence") &&
+		    v->data.mapping.pairs.top - v->data.mapping.pairs.start == 1)
+			return compile_sequence(c, src, y, ynode(y, q->value));
 		if (k && !strcmp(k, "uuid_v5"))
 			u = ynode(y, q->value);
 		else if (k && !strcmp(k, "value"))
@@ -701,7 +825,8 @@ static int compile_add(struct xcol *c, const struct barge_table_def *src,
 			type = yscalar(ynode(y, q->value));
 		else
 			return barge_error_set(BARGE_EUSAGE, "%s: unknown key '%s' (value, "
-					       "type, uuid_v5)", y->where, k ? k : "?");
+					       "type, uuid_v5, sequence)", y->where,
+					       k ? k : "?");
 	}
 	if (type && (err = parse_type(&c->def, type, y->where)) < 0)
 		return err;
@@ -899,7 +1024,7 @@ int barge_xf_describe(const struct barge_xf *xf,
 		else
 			barge_buf_printf(out, "  %-28s -> %s %s",
 					 src->cols[c->src].name, c->def.name, ty);
-		if (c->kind != K_CONST && c->kind != K_UUID5)
+		if (c->kind != K_CONST && c->kind != K_UUID5 && c->kind != K_SEQ)
 			barge_buf_printf(out, "   (from %s)",
 					 barge_type_name(src->cols[c->src].type));
 		if (c->desc)
@@ -939,6 +1064,7 @@ void barge_xf_run_free(struct barge_xf_run *r)
 	barge_buf_dispose(&r->cast);
 	barge_buf_dispose(&r->txt);
 	pcre2_match_data_free(r->md);
+	free(r->feeds);
 	free(r);
 }
 
@@ -1162,6 +1288,20 @@ static int map_col(struct barge_xf_run *r, const struct xcol *c,
 	char show[200];
 
 	memset(&v, 0, sizeof v);
+	if (c->kind == K_SEQ) {
+		/* the number the engine found in barge_keymap or handed out */
+		const struct feed *f = fed(r, j);
+		if (!f || !f->p)
+			return barge_batch_put_null(out, j);
+		barge_buf_clear(&r->cast);
+		if (barge_cast_text(&fin, &r->cast, f->p, f->n, BARGE_T_INT64, 0, -1,
+				    &why) < 0)
+			return barge_error_set(BARGE_ERROR, "column %s: barge_keymap "
+					       "holds '%.*s', which is not a number; "
+					       "repair or drop that row", c->def.name,
+					       (int)(f->n > 40 ? 40 : f->n), f->p);
+		return barge_batch_put_value(out, j, &fin);
+	}
 	if (c->kind == K_CONST) {
 		v.null = c->const_text == NULL;
 		tp = c->const_text;
@@ -1245,6 +1385,26 @@ rules:
 		goto null;
 	if ((err = check_rules(r, c, &fin, rej)) != 0)
 		return err;
+	if (c->remap == 2 && !fin.null) {
+		/* the parent's new key, looked up by the engine in barge_keymap
+		 * (not fed: a dry run or verify, which write nothing) */
+		const struct feed *f = fed(r, j);
+		if (!f)
+			return barge_batch_put_null(out, j);
+		barge_buf_clear(&r->b);
+		if ((err = barge_value_text(&r->b, &fin)) < 0 && err != BARGE_EDATA)
+			return err;
+		shown(show, sizeof show, r->b.p ? r->b.p : "", r->b.len);
+		if (!f->p)
+			return reject(rej, c, "references", "%s is not in barge_keymap",
+				      show);
+		barge_buf_clear(&r->cast);
+		if (barge_cast_text(&fin, &r->cast, f->p, f->n, c->def.type, 0, -1,
+				    &why) < 0)
+			return reject(rej, c, "references", "barge_keymap holds a "
+				      "value of another type for %s", show);
+		return barge_batch_put_value(out, j, &fin);
+	}
 	if (c->remap && !fin.null) {
 		/* the parent's new key: the same uuid_v5 its `add:` column made
 		 * (and its barge_keymap holds) from the same text form */

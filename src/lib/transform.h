@@ -71,6 +71,20 @@ int barge_xf_uuid_v5(const struct barge_xf *xf, size_t i, unsigned char ns[16]);
  */
 int barge_xf_remap(struct barge_xf *xf, size_t i, const unsigned char ns[16],
 		   const char *why);
+/* Does the mapping give the table a uuid_v5 new key (docs/mapping.md, key
+ * remapping): its one-column key copied (target column *legacy) and an
+ * added uuid_v5 of it (*newcol, namespace ns)? 1 or 0. */
+int barge_xf_uuid_key(const struct barge_xf *xf, const struct barge_table_def *src,
+		      size_t *legacy, size_t *newcol, unsigned char ns[16]);
+/* Is target column i an added `sequence` key? Then 1 with its start. */
+int barge_xf_sequence(const struct barge_xf *xf, size_t i, int64_t *start);
+/*
+ * Key remapping through barge_keymap (a parent keyed by a sequence):
+ * column i's value, after its steps, cast and rules, is replaced by the
+ * text the engine fed for it (barge_xf_run_feed) cast to `type`; fed as
+ * not found, the row is a `references` reject; not fed (a dry run), NULL.
+ */
+int barge_xf_remap_fed(struct barge_xf *xf, size_t i, int type, const char *why);
 /* Print the mapping, one line per target column, for --dry-run. */
 int barge_xf_describe(const struct barge_xf *xf,
 		      const struct barge_table_def *src, struct barge_buf *out);
@@ -83,6 +97,16 @@ struct barge_xf_reject {
 
 int barge_xf_run_new(struct barge_xf_run **out);
 void barge_xf_run_free(struct barge_xf_run *r);
+/*
+ * Values the engine looked up for target column `col` of the next row:
+ * the new key of a `sequence` column or of a barge_xf_remap_fed column
+ * (p NULL: looked up, not found). `p` must stay valid until the row is
+ * mapped. barge_xf_run_unfeed forgets them all (a column not fed maps to
+ * NULL).
+ */
+int barge_xf_run_feed(struct barge_xf_run *r, size_t col, const char *p,
+		      size_t n);
+void barge_xf_run_unfeed(struct barge_xf_run *r);
 
 /*
  * Map row `row` of `in` (the source columns in table order, then the row

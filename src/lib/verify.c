@@ -3,6 +3,7 @@
  * differing chunks, the fix, the report.
  */
 #include "verify.h"
+#include "verify_map.h"
 #include "canon.h"
 #include "chunker.h"
 #include "drv.h"
@@ -57,6 +58,8 @@ struct vt {
 	size_t rd_ncols;
 	size_t *rd_cols;
 	int *rd_types;
+	struct barge_rejected *rej;   /* the run's rejects: expected absent */
+	struct barge_vfeeds *feeds;   /* new keys from barge_keymap, or NULL */
 	int keyed;
 	size_t nkey;
 	size_t *kpos;                 /* batch column of each key column */
@@ -128,6 +131,8 @@ static void vt_dispose(struct vt *t)
 	free(t->dtypes);
 	free(t->kpos);
 	barge_xf_free(t->xf);
+	barge_rejected_free(t->rej);
+	barge_vfeeds_free(t->feeds);
 	free(t->rd_cols);
 	free(t->rd_types);
 	barge_chunk_list_dispose(&t->chunks);
@@ -411,6 +416,50 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 	return 0;
 }
 
+/*
+ * What the run did besides the mapping (verify_map.h): foreign keys
+ * rewritten to a parent's new key are rewritten here too (a uuid_v5
+ * computed, a sequence number fed from barge_keymap as the rows are read;
+ * the compared type becomes the new key's), and the rows the run rejected
+ * (its state store) are left out of the source side.
+ */
+static int vts_through_run(struct vctx *cx)
+{
+	size_t n = cx->nvts;
+	struct barge_xf **xfs = calloc(n + 1, sizeof *xfs);
+	struct barge_vfeeds **feeds = calloc(n + 1, sizeof *feeds);
+	const struct barge_table_def **defs = calloc(n + 1, sizeof *defs);
+	const char **targets = calloc(n + 1, sizeof *targets);
+	int err = 0;
+
+	if (!xfs || !defs || !targets || !feeds) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		xfs[i] = cx->vts[i].xf;
+		defs[i] = cx->vts[i].sdef;
+		targets[i] = cx->vts[i].res->target;
+	}
+	err = barge_verify_remap(n, xfs, defs, targets, feeds);
+	for (size_t i = 0; i < n; i++)
+		cx->vts[i].feeds = feeds[i];
+	for (size_t i = 0; i < n && err == 0; i++) {
+		struct vt *t = &cx->vts[i];
+		if (!t->xf)
+			continue;
+		for (size_t c = 0; c < t->ncols; c++)
+			t->stypes[c] = barge_xf_col(t->xf, c)->type;
+		err = barge_rejected_load(&t->rej, cx->o->state_path, t->sdef);
+	}
+out:
+	free(xfs);
+	free(feeds);
+	free(defs);
+	free(targets);
+	return err;
+}
+
 /* Open both sides, snapshot both, resolve the tables. */
 static int vctx_open(struct vctx *cx, struct barge_verify_result *res)
 {
@@ -457,7 +506,7 @@ static int vctx_open(struct vctx *cx, struct barge_verify_result *res)
 		if ((err = vt_resolve(cx, &cx->vts[i], &res->tables[i])) < 0)
 			return err;
 	}
-	return 0;
+	return vts_through_run(cx);
 }
 
 static void vctx_close(struct vctx *cx)
@@ -495,6 +544,9 @@ struct side {
 	size_t rd_ncols;
 	const size_t *rd_cols;
 	const int *rd_types;
+	const struct barge_rejected *rej; /* rows to leave out (source side) */
+	const struct barge_vfeeds *feeds; /* keys to look up (source side) */
+	const struct barge_ep *kep;       /* ... in this target */
 };
 
 static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
@@ -510,6 +562,9 @@ static void side_of(struct side *s, struct vctx *cx, struct vt *t, int target,
 	s->db = target ? t->ddb : t->sdb;
 	s->native = t->native;
 	s->xf = target ? NULL : t->xf;
+	s->rej = target ? NULL : t->rej;
+	s->feeds = target ? NULL : t->feeds;
+	s->kep = &cx->dst;
 	s->rd_ncols = t->rd_ncols;
 	s->rd_cols = t->rd_cols;
 	s->rd_types = t->rd_types;
@@ -521,6 +576,7 @@ struct sread {
 	struct barge_reader *rd;
 	struct barge_batch *raw;  /* with a mapping: the source batch */
 	struct barge_xf_run *xr;
+	struct barge_vfeed *fd;   /* its new keys from barge_keymap */
 };
 
 static int sread_open(struct sread *r, const struct side *s, size_t ncols,
@@ -537,7 +593,9 @@ static int sread_open(struct sread *r, const struct side *s, size_t ncols,
 	r->s = s;
 	if (s->xf &&
 	    ((err = barge_batch_new(&r->raw, s->rd_ncols, s->rd_types, BATCH_ROWS)) < 0 ||
-	     (err = barge_xf_run_new(&r->xr)) < 0))
+	     (err = barge_xf_run_new(&r->xr)) < 0 ||
+	     (s->feeds && (err = barge_vfeed_open(&r->fd, s->kep, s->feeds,
+						  BATCH_ROWS)) < 0)))
 		return err;
 	return barge_drv_read_open(s->ep, &r->rd, s->conn, &req);
 }
@@ -559,8 +617,14 @@ static int sread_next(struct sread *r, struct barge_batch *b)
 		if ((err = barge_drv_read_next(r->s->ep, r->rd, r->raw)) < 0 ||
 		    r->raw->nrows == 0)
 			return err;
+		if (r->fd && (err = barge_vfeed_batch(r->fd, r->raw)) < 0)
+			return err;
 		for (size_t row = 0; row < r->raw->nrows; row++) {
 			memset(&x, 0, sizeof x);
+			if (barge_rejected_has(r->s->rej, r->s->def, r->raw, row))
+				continue; /* the run rejected it */
+			if (r->fd && (err = barge_vfeed_row(r->fd, r->xr, row)) < 0)
+				return err;
 			if ((err = barge_xf_row(r->xr, r->s->xf, r->raw, row, b, &x)) < 0)
 				return err;
 		}
@@ -575,6 +639,7 @@ static void sread_close(struct sread *r)
 		barge_drv_read_close(r->s->ep, r->rd);
 	barge_batch_free(r->raw);
 	barge_xf_run_free(r->xr);
+	barge_vfeed_close(r->fd);
 	memset(r, 0, sizeof *r);
 }
 
@@ -2040,11 +2105,10 @@ static int fix_table(struct vctx *cx, struct vt *t, struct barge_conn *tc,
 {
 	int err, in_txn = 0;
 
-	/* the fix copies source rows as they are; a mapped row is barge run's */
+	/* the fix copies source rows as they are; a mapped row is barge
+	 * run's, one row at a time (verify_map.c) */
 	if (t->xf)
-		return barge_error_set(BARGE_EUSAGE,
-				       "it has a mapping, which fix does not apply: "
-				       "re-run its differing chunks with barge run --chunk");
+		return barge_verify_fix_mapped(cx->o, t->jt->name, r, fixed, unfixable);
 	if ((err = barge_drv_begin(&cx->dst, tc)) < 0)
 		return err;
 	in_txn = 1;

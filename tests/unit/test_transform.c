@@ -156,6 +156,82 @@ static void test_uuid(void)
 	barge_xf_free(xf);
 }
 
+/* `add: {sequence: ...}` and remapping fed from barge_keymap: the engine
+ * feeds the numbers; unfed (a dry run) they are NULL. */
+static void test_sequence(void)
+{
+	struct barge_column_def cols[2] = {
+		{.name = "id", .type = BARGE_T_INT64, .scale = -1},
+		{.name = "parent", .type = BARGE_T_TEXT, .scale = -1}};
+	size_t key[1] = {0};
+	struct barge_table_def t = {.name = "t", .ncols = 2, .cols = cols, .nkey = 1,
+				    .key = key};
+	size_t src[2] = {0, 1};
+	const char *names[] = {"legacy_id", "parent"};
+	struct barge_xf_spec spec = {"t", 2, src, names, NULL, NULL,
+		"{id: {sequence: {from: id, start: 5}}}"};
+	struct barge_xf *xf = NULL;
+	struct barge_xf_run *r = NULL;
+	struct barge_batch *b = NULL, *o = NULL;
+	struct barge_xf_reject rej;
+	struct barge_value v;
+	int64_t start = 0;
+	int it[2] = {BARGE_T_INT64, BARGE_T_TEXT};
+
+	CHECK_OK(barge_xf_new(&xf, &t, &spec));
+	if (!xf)
+		return;
+	CHECK(barge_xf_sequence(xf, 2, &start) && start == 5);
+	CHECK(!barge_xf_sequence(xf, 0, &start));
+	CHECK(barge_xf_col(xf, 2)->type == BARGE_T_INT64);
+	CHECK_OK(barge_xf_remap_fed(xf, 1, BARGE_T_INT64, "t.id through barge_keymap"));
+	CHECK(barge_xf_remap_fed(xf, 2, BARGE_T_INT64, "x") == BARGE_EUSAGE);
+	barge_error_clear();
+	int ot[3] = {BARGE_T_INT64, BARGE_T_INT64, BARGE_T_INT64};
+	barge_batch_new(&b, 2, it, 4);
+	barge_batch_new(&o, 3, ot, 4);
+	barge_xf_run_new(&r);
+	barge_batch_put_i64(b, 0, 42);
+	barge_batch_put_bytes(b, 1, "41", 2);
+	barge_batch_end_row(b);
+	/* fed: the row's number and its parent's */
+	CHECK_OK(barge_xf_run_feed(r, 2, "7", 1));
+	CHECK_OK(barge_xf_run_feed(r, 1, "6", 1));
+	CHECK(barge_xf_row(r, xf, b, 0, o, &rej) == 0);
+	barge_batch_get(o, 2, 0, &v);
+	CHECK(!v.null && v.i == 7);
+	barge_batch_get(o, 1, 0, &v);
+	CHECK(!v.null && v.i == 6);
+	/* the parent not in the key map: a references reject */
+	barge_xf_run_unfeed(r);
+	CHECK_OK(barge_xf_run_feed(r, 2, "8", 1));
+	CHECK_OK(barge_xf_run_feed(r, 1, NULL, 0));
+	CHECK(barge_xf_row(r, xf, b, 0, o, &rej) == 1);
+	CHECK_STR(rej.rule, "references");
+	CHECK_STR(rej.message, "column parent: '41' is not in barge_keymap");
+	/* nothing fed (a dry run): NULLs */
+	barge_xf_run_unfeed(r);
+	CHECK(barge_xf_row(r, xf, b, 0, o, &rej) == 0);
+	barge_batch_get(o, 2, 1, &v);
+	CHECK(v.null);
+	barge_batch_get(o, 1, 1, &v);
+	CHECK(v.null);
+	barge_batch_free(b);
+	barge_batch_free(o);
+	barge_xf_run_free(r);
+	barge_xf_free(xf);
+
+	/* plan errors */
+	struct barge_xf_spec bad = spec;
+	bad.add = "{id: {sequence: {from: nosuch}}}";
+	CHECK(barge_xf_new(&xf, &t, &bad) == BARGE_EUSAGE);
+	bad.add = "{id: {sequence: {from: id, step: 2}}}";
+	CHECK(barge_xf_new(&xf, &t, &bad) == BARGE_EUSAGE);
+	bad.add = "{id: {sequence: {from: id, start: -1}}}";
+	CHECK(barge_xf_new(&xf, &t, &bad) == BARGE_EUSAGE);
+	barge_error_clear();
+}
+
 static void test_casts(void)
 {
 	CHECK_STR(run1(NULL, "int64", "42"), "42");
@@ -285,6 +361,7 @@ int main(void)
 {
 	test_round();
 	test_uuid();
+	test_sequence();
 	test_casts();
 	test_steps();
 	test_timezone();

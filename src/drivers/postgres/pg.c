@@ -362,4 +362,5 @@ const struct barge_driver barge_postgres_driver = {
 	.digest_able = pg_digest_able,
 	.digest_range = pg_digest_range,
 	.aggregate = pg_aggregate,
+	.lookup = pg_lookup,
 };

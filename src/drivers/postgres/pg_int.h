@@ -145,6 +145,12 @@ int pg_digest_range(struct barge_conn *c, const struct barge_table_def *t,
 		    size_t ncols, const size_t *cols, int native,
 		    int64_t *count, uint64_t *lo, uint64_t *hi);
 
+/* ---- lookup.c: `references` checks and barge_keymap (driver.h) ---- */
+
+int pg_lookup(struct barge_conn *c, const struct barge_lookup *q,
+	      const struct barge_batch *b, size_t col, uint8_t *found,
+	      struct barge_batch *out);
+
 /* ---- post.c ---- */
 
 int pg_fks_detach(struct barge_conn *c, size_t n, const char *const *tables,

@@ -400,6 +400,14 @@ static void *runner_main(void *arg)
 		if (!st)
 			break;
 		int err = pg_exec(r->conn, st->sql, st->table);
+		/* two foreign keys of a cycle (a -> b and b -> a) added at once
+		 * lock both tables in opposite orders: the server kills one as a
+		 * deadlock, which then runs again after the other */
+		for (int again = 0; err == BARGE_ERETRY && again < 5 &&
+				    PQstatus(r->conn->pg) == CONNECTION_OK; again++) {
+			barge_error_clear();
+			err = pg_exec(r->conn, st->sql, st->table);
+		}
 		if (err) {
 			r->err = err;
 			snprintf(r->msg, sizeof r->msg, "%s", barge_error_last());

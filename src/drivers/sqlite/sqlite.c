@@ -394,5 +394,5 @@ const struct barge_driver barge_sqlite_driver = {
 	.write_close = sq_write_close,
 	.audit = locked_audit,
 	.typemap = sq_typemap,
-	.keys_exist = sq_keys_exist,
+	.lookup = sq_lookup,
 };

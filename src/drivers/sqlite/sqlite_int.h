@@ -156,7 +156,8 @@ int sq_write_open(struct barge_writer **out, struct barge_conn *c,
 		  const struct barge_write_req *req);
 int sq_write_batch(struct barge_writer *w, const struct barge_batch *b);
 void sq_write_close(struct barge_writer *w);
-int sq_keys_exist(struct barge_conn *c, const char *table, const char *column,
-		  const struct barge_batch *b, size_t col, uint8_t *found);
+int sq_lookup(struct barge_conn *c, const struct barge_lookup *q,
+	      const struct barge_batch *b, size_t col, uint8_t *found,
+	      struct barge_batch *out);
 
 #endif

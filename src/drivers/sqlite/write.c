@@ -345,44 +345,73 @@ int sq_truncate(struct barge_conn *c, const struct barge_table_def *t)
 }
 
 /*
- * `references` checks: one prepared "SELECT 1 ... WHERE c = ? LIMIT 1" per
- * batch, stepped per row on the writer's connection (inside the chunk's
- * transaction). With an index on the column (a parent's primary key) each
- * probe is a b-tree lookup. The value is bound as it is: SQLite applies the
- * column's affinity to the comparison, so text '42' finds integer 42.
+ * Lookups (`references` checks, barge_keymap): one prepared "SELECT v
+ * FROM t WHERE c = ? [AND e = ?] LIMIT 1" per batch, stepped per row on
+ * the writer's connection (inside the chunk's transaction). With an index
+ * on the column (a parent's primary key) each probe is a b-tree lookup.
+ * The value is bound as it is: SQLite applies the column's affinity to the
+ * comparison, so text '42' finds integer 42.
  */
-int sq_keys_exist(struct barge_conn *c, const char *table, const char *column,
-		  const struct barge_batch *b, size_t col, uint8_t *found)
+int sq_lookup(struct barge_conn *c, const struct barge_lookup *q,
+	      const struct barge_batch *b, size_t col, uint8_t *found,
+	      struct barge_batch *out)
 {
 	struct barge_buf sql;
 	sqlite3_stmt *st = NULL;
 	int err = 0, rc;
 
 	barge_buf_init(&sql, 1u << 16);
-	barge_buf_adds(&sql, "SELECT 1 FROM ");
-	sq_quote(&sql, table);
+	barge_buf_adds(&sql, "SELECT ");
+	if (q->value_column)
+		sq_quote(&sql, q->value_column);
+	else
+		barge_buf_adds(&sql, "1");
+	barge_buf_adds(&sql, " FROM ");
+	sq_quote(&sql, q->table);
 	barge_buf_adds(&sql, " WHERE ");
-	sq_quote(&sql, column);
-	barge_buf_adds(&sql, " = ? LIMIT 1");
-	if ((err = sql.err) || (err = sq_prepare(c->db, sql.p, &st, table)))
+	sq_quote(&sql, q->column);
+	barge_buf_adds(&sql, " = ?");
+	if (q->eq_column) {
+		barge_buf_adds(&sql, " AND ");
+		sq_quote(&sql, q->eq_column);
+		barge_buf_adds(&sql, " = ?");
+	}
+	barge_buf_adds(&sql, " LIMIT 1");
+	if ((err = sql.err) || (err = sq_prepare(c->db, sql.p, &st, q->table)))
 		goto out;
+	if (q->eq_column &&
+	    sqlite3_bind_text(st, 2, q->eq_value, -1, SQLITE_STATIC) != SQLITE_OK) {
+		err = sq_fail(c->db, SQLITE_ERROR, q->table, "looking up a key");
+		goto out;
+	}
 	for (size_t row = 0; row < b->nrows; row++) {
 		struct barge_value v;
 		const char *why = NULL;
 		found[row] = 0;
 		barge_batch_get(b, col, row, &v);
-		if (v.null)
-			continue;
-		if (sq_bind_value(st, 1, &v, SQ_AFF_BLOB, 0, &why) != SQLITE_OK) {
-			err = sq_fail(c->db, SQLITE_ERROR, table, "looking up a reference");
-			goto out;
+		rc = SQLITE_DONE;
+		if (!v.null) {
+			if (sq_bind_value(st, 1, &v, SQ_AFF_BLOB, 0, &why) != SQLITE_OK) {
+				err = sq_fail(c->db, SQLITE_ERROR, q->table, "looking up a key");
+				goto out;
+			}
+			rc = sqlite3_step(st);
 		}
-		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
 			found[row] = 1;
 		else if (rc != SQLITE_DONE) {
-			err = sq_fail(c->db, rc, table, "looking up a reference");
+			err = sq_fail(c->db, rc, q->table, "looking up a key");
 			goto out;
+		}
+		if (q->value_column && out) {
+			if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+				err = barge_batch_put_bytes(out, 0, sqlite3_column_text(st, 0),
+							    (size_t)sqlite3_column_bytes(st, 0));
+			else
+				err = barge_batch_put_null(out, 0);
+			if (err < 0)
+				goto out;
+			barge_batch_end_row(out);
 		}
 		sqlite3_reset(st);
 	}
