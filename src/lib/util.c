@@ -54,7 +54,7 @@ static int grow(struct barge_buf *b, size_t need)
 	return 0;
 }
 
-int barge_buf_add(struct barge_buf *b, const void *p, size_t n)
+int barge_buf_add_slow(struct barge_buf *b, const void *p, size_t n)
 {
 	int err = grow(b, b->len + n);
 	if (err)
@@ -139,6 +139,16 @@ int barge_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 	while (p < e) {
+		/* ASCII runs eight bytes at a time */
+		while (e - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (w & UINT64_C(0x8080808080808080))
+				break;
+			p += 8;
+		}
+		if (p == e)
+			break;
 		unsigned c = *p;
 		if (c < 0x80) {
 			p++;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * A growable byte buffer with a cap: growing past `cap` is BARGE_ENOMEM
@@ -25,7 +26,19 @@ struct barge_buf {
 void barge_buf_init(struct barge_buf *b, size_t cap);
 void barge_buf_dispose(struct barge_buf *b);
 void barge_buf_clear(struct barge_buf *b);
-int barge_buf_add(struct barge_buf *b, const void *p, size_t n);
+int barge_buf_add_slow(struct barge_buf *b, const void *p, size_t n);
+/* Append n bytes. Inline: the COPY encoders and the canonical encoder add
+ * a few bytes per value, millions of times a run. */
+static inline int barge_buf_add(struct barge_buf *b, const void *p, size_t n)
+{
+	if (b->err || b->len + n + 1 > b->alloc)
+		return barge_buf_add_slow(b, p, n);
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
 int barge_buf_adds(struct barge_buf *b, const char *s);
 int barge_buf_printf(struct barge_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

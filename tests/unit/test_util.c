@@ -1,0 +1,58 @@
+#include "barge/barge.h"
+#include "harness.h"
+#include "util.h"
+
+#include <string.h>
+
+/* UTF-8 validation, including bad bytes at every offset around the
+ * eight-byte ASCII runs the validator skips a word at a time. */
+static void test_utf8(void)
+{
+	CHECK(barge_utf8_valid("", 0));
+	CHECK(barge_utf8_valid("plain ascii text, longer than a word", 36));
+	CHECK(barge_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 15));
+	CHECK(!barge_utf8_valid("\xc0\xaf", 2));         /* overlong */
+	CHECK(!barge_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	CHECK(!barge_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	CHECK(!barge_utf8_valid("\xe2\x82", 2));         /* cut short */
+
+	char s[40];
+	for (size_t at = 0; at < 24; at++) {
+		memset(s, 'a', sizeof s);
+		s[at] = (char)0xff; /* never valid */
+		CHECK(!barge_utf8_valid(s, 24));
+		CHECK(barge_utf8_valid(s, at)); /* the part before it is */
+		/* a valid two-byte sequence there instead, then ASCII again */
+		s[at] = (char)0xc3;
+		s[at + 1] = (char)0xa9;
+		CHECK(barge_utf8_valid(s, 24 + 1));
+		/* a continuation byte cut off by the end of the text */
+		CHECK(!barge_utf8_valid(s, at + 1));
+	}
+}
+
+/* The inline append and its slow path: growth, the cap, the sticky error. */
+static void test_buf(void)
+{
+	struct barge_buf b;
+	barge_buf_init(&b, 100);
+	for (int i = 0; i < 9; i++)
+		CHECK_OK(barge_buf_add(&b, "0123456789", 10));
+	CHECK(b.len == 90);
+	CHECK(b.p[90] == '\0');
+	CHECK(memcmp(b.p + 80, "0123456789", 10) == 0);
+	CHECK_OK(barge_buf_add(&b, "abcdefghi", 9)); /* 99 + NUL = the cap */
+	CHECK(b.len == 99);
+	CHECK(barge_buf_add(&b, "x", 1) < 0); /* past the cap */
+	CHECK(b.len == 99);
+	CHECK(barge_buf_add(&b, "", 0) < 0); /* the error is sticky */
+	CHECK(strcmp(b.p + 90, "abcdefghi") == 0);
+	barge_buf_dispose(&b);
+}
+
+int main(void)
+{
+	test_utf8();
+	test_buf();
+	return harness_done();
+}
