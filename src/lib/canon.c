@@ -601,12 +601,10 @@ static int put_json(struct barge_buf *out, const char *p, size_t n)
 	return 0;
 }
 
-static int encode_col(struct barge_buf *out, const struct barge_batch *b,
-		      size_t col, size_t row)
+static int encode_value(struct barge_buf *out, const struct barge_value *vp)
 {
 	unsigned char le[8];
-	struct barge_value v;
-	barge_batch_get(b, col, row, &v);
+	struct barge_value v = *vp;
 	if (v.null)
 		return frame(out, v.type, 1, NULL, 0);
 	switch (v.type) {
@@ -631,6 +629,21 @@ static int encode_col(struct barge_buf *out, const struct barge_batch *b,
 		put_int(le, (uint64_t)v.i, 8, enc_be);
 		return frame(out, v.type, 0, le, 8);
 	}
+}
+
+static int encode_col(struct barge_buf *out, const struct barge_batch *b,
+		      size_t col, size_t row)
+{
+	struct barge_value v;
+	barge_batch_get(b, col, row, &v);
+	return encode_value(out, &v);
+}
+
+int barge_canon_encode_value(struct barge_buf *out,
+			     const struct barge_value *v, int fast)
+{
+	enc_be = fast;
+	return encode_value(out, v);
 }
 
 int barge_canon_encode_col(struct barge_buf *out, const struct barge_batch *b,

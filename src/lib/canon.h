@@ -42,6 +42,11 @@ int barge_canon_encode_row(struct barge_buf *out, const struct barge_batch *b,
  * columns' frames in order). */
 int barge_canon_encode_col(struct barge_buf *out, const struct barge_batch *b,
 			   size_t col, size_t row);
+/* Append the frame of one value (of its own type, ANY resolved): the
+ * canonical frame, or with `fast` the fast-path one (below). For encoders
+ * that do not hold a batch (the SQLite driver's registered digest). */
+int barge_canon_encode_value(struct barge_buf *out,
+			     const struct barge_value *v, int fast);
 /* The 128-bit row hash of an encoded row. */
 void barge_canon_hash(const struct barge_buf *enc, uint64_t *lo, uint64_t *hi);
 /*

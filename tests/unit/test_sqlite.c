@@ -4,6 +4,7 @@
  * binary order, keyless tables by rowid, write modes, errors, snapshots.
  */
 #include "barge/barge.h"
+#include "canon.h"
 #include "harness.h"
 
 #include <math.h>
@@ -889,6 +890,128 @@ out:
 	D->close(lead);
 }
 
+/* ---- the in-database digest (barge_digest, digest.c) ---- */
+
+/* Digest of rows [lo, hi) of `t` by the C encoder over what the reader
+ * delivers: canonical (XXH3) or fast-path (MD5) form. */
+static void c_digest(struct barge_conn *c, const struct barge_table_def *t,
+		     const struct barge_chunk *ch, int fast,
+		     struct barge_digest *d)
+{
+	struct barge_buf enc;
+	int err = 0;
+	barge_digest_init(d);
+	barge_buf_init(&enc, 1u << 24);
+	struct barge_batch *b = read_all(c, t, ch, 0, &err);
+	CHECK_OK(err);
+	if (b)
+		CHECK_OK(fast ? barge_canon_fast_digest_batch(d, &enc, b, t->ncols)
+			      : barge_canon_digest_batch(d, &enc, b, t->ncols));
+	barge_batch_free(b);
+	barge_buf_dispose(&enc);
+}
+
+static void test_digest(void)
+{
+	char path[1024];
+	struct barge_table_def *t = NULL;
+
+	harness_path(path, sizeof path, "digest.db");
+	raw_exec(path,
+		 "CREATE TABLE d (id INTEGER PRIMARY KEY, i INTEGER, r REAL, "
+		 "t TEXT, b BLOB, a, dt DATE, ts DATETIME, tz TIMESTAMPTZ, "
+		 "tm TIME, n NUMERIC(12,2), dx DECIMAL_TEXT, u UUID, j JSON, "
+		 "bo BOOLEAN);"
+		 "INSERT INTO d VALUES (1, NULL, NULL, NULL, NULL, NULL, NULL, "
+		 "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);"
+		 "INSERT INTO d VALUES (2, 9223372036854775807, -0.0, '', x'', "
+		 "1, '0001-01-01', '1970-01-01 00:00:00.123456', "
+		 "'2024-06-01 12:00+05:30', '00:00', -0.01, '-001.50', "
+		 "'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', "
+		 "'{\"b\":1,\"a\":[1.0,2e3,\"\\u00e9\"]}', 0);"
+		 "INSERT INTO d VALUES (3, -9223372036854775808, 3, "
+		 "CAST(x'61006263' AS TEXT), x'00ff00', 2.5, '9999-12-31', "
+		 "'1969-12-31 23:59:59.999999', '1970-01-01T00:00:00Z', "
+		 "'23:59:59.999999', 99999999999.99, '100.000', "
+		 "x'ffffffffffffffffffffffffffffffff', 'not json {', 1);"
+		 "INSERT INTO d VALUES (4, 0, 4.9406564584124654e-324, ' ', "
+		 "zeroblob(3), 'text', NULL, NULL, NULL, NULL, 0, '0', NULL, "
+		 "' [1e400, -0, 10e-1] ', NULL);"
+		 "INSERT INTO d VALUES (5, -1, 1e308 * 10, 'żółć 😀', NULL, "
+		 "x'deadbeef', NULL, NULL, NULL, NULL, 5, NULL, NULL, 7, NULL);"
+		 "INSERT INTO d VALUES (6, 1, -1e308 * 10, 'a|b', NULL, -0.0, "
+		 "NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1.5, NULL);"
+		 "INSERT INTO d VALUES (7, 2, 0.1, 'x', NULL, '', NULL, NULL, "
+		 "NULL, NULL, NULL, NULL, NULL, '\"\\ud83d\\ude00\"', NULL);");
+	struct barge_conn *c = open_db(path, BARGE_OPEN_READ);
+	if (!c)
+		return;
+	CHECK_OK(D->describe(c, "d", &t));
+	if (!t) {
+		D->close(c);
+		return;
+	}
+	size_t cols[32];
+	for (size_t i = 0; i < t->ncols; i++)
+		cols[i] = i;
+	CHECK(D->digest_able(c, t, t->ncols, cols, 0) == 1);
+	/* every row alone, then the whole table, in both forms */
+	for (int64_t id = 1; id <= 8; id++) {
+		struct barge_value lo = {.type = BARGE_T_INT64, .i = id};
+		struct barge_value hi = {.type = BARGE_T_INT64, .i = id + 1};
+		struct barge_chunk ch = {0};
+		if (id <= 7) {
+			CHECK_OK(barge_key_new(&ch.lo, 1, &lo));
+			CHECK_OK(barge_key_new(&ch.hi, 1, &hi));
+		}
+		for (int native = 0; native <= 1; native++) {
+			struct barge_digest want, got;
+			barge_digest_init(&got);
+			c_digest(c, t, id <= 7 ? &ch : NULL, !native, &want);
+			CHECK_OK(D->digest_range(c, t, id <= 7 ? &ch : NULL, NULL,
+						 t->ncols, cols, native, &got.rows,
+						 &got.lo, &got.hi));
+			if (got.rows != want.rows || got.lo != want.lo ||
+			    got.hi != want.hi)
+				fprintf(stderr, "digest: row %lld native %d differs\n",
+					(long long)id, native);
+			CHECK(got.rows == want.rows && got.rows == (id <= 7 ? 1 : 7));
+			CHECK(got.lo == want.lo && got.hi == want.hi);
+		}
+		barge_key_free(ch.lo);
+		barge_key_free(ch.hi);
+	}
+	/* a filter, and the two forms differ */
+	struct barge_digest a, b2;
+	CHECK_OK(D->digest_range(c, t, NULL, "id > 5", t->ncols, cols, 1,
+				 &a.rows, &a.lo, &a.hi));
+	CHECK(a.rows == 2);
+	CHECK_OK(D->digest_range(c, t, NULL, "id > 5", t->ncols, cols, 0,
+				 &b2.rows, &b2.lo, &b2.hi));
+	CHECK(b2.rows == 2 && (a.lo != b2.lo || a.hi != b2.hi));
+	barge_table_def_free(t);
+	t = NULL;
+	D->close(c);
+
+	/* a value its column cannot hold: BARGE_EDATA naming the column, as
+	 * the reader's error does */
+	harness_path(path, sizeof path, "digest_bad.db");
+	raw_exec(path, "CREATE TABLE b (id INTEGER PRIMARY KEY, d DATE);"
+		       "INSERT INTO b VALUES (1, '2024-01-01'), (2, 'nope');");
+	c = open_db(path, BARGE_OPEN_READ);
+	if (!c)
+		return;
+	CHECK_OK(D->describe(c, "b", &t));
+	if (t) {
+		struct barge_digest x;
+		CHECK(D->digest_range(c, t, NULL, NULL, t->ncols, cols, 1, &x.rows,
+				      &x.lo, &x.hi) == BARGE_EDATA);
+		CHECK(strstr(barge_error_last(), "column d") != NULL);
+	}
+	barge_table_def_free(t);
+	D->close(c);
+}
+
 int main(void)
 {
 	test_multirow();
@@ -900,5 +1023,6 @@ int main(void)
 	test_modes();
 	test_errors();
 	test_snapshot();
+	test_digest();
 	return harness_done();
 }

@@ -134,6 +134,8 @@ static int sqlite_open(struct barge_conn **out, const struct barge_url *url,
 	c->rd = c->db;
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(c->db, 1);
+	if ((err = sq_digest_register(c->db)))
+		goto out;
 	/* Touch the schema now, so that a file that is not a database fails
 	 * here and not in the middle of a run. */
 	if ((err = sq_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL)))
@@ -349,6 +351,11 @@ LOCKED(int, read_open, (struct barge_reader **o, struct barge_conn *c,
 LOCKED(int, read_next, (struct barge_reader *r, struct barge_batch *b),
        sq_reader_lock(r), (r, b))
 LOCKED(int, audit, (struct barge_conn *c, struct barge_table_def *t), c->rd_lock, (c, t))
+LOCKED(int, digest_range, (struct barge_conn *c, const struct barge_table_def *t,
+			   const struct barge_chunk *ch, const char *w, size_t n,
+			   const size_t *cols, int nat, int64_t *cnt, uint64_t *lo,
+			   uint64_t *hi),
+       c->rd_lock, (c, t, ch, w, n, cols, nat, cnt, lo, hi))
 
 static void locked_read_close(struct barge_reader *r)
 {
@@ -395,4 +402,6 @@ const struct barge_driver barge_sqlite_driver = {
 	.audit = locked_audit,
 	.typemap = sq_typemap,
 	.lookup = sq_lookup,
+	.digest_able = sq_digest_able,
+	.digest_range = locked_digest_range,
 };

@@ -90,6 +90,9 @@ int sq_create_type(struct barge_buf *b, const struct barge_column_def *c);
  */
 int sq_column_value(sqlite3_stmt *st, int i, int type, struct barge_value *v,
 		    struct barge_buf *scratch);
+/* The same for a value handed to a function (digest.c). */
+int sq_value_conv(sqlite3_value *sv, int type, struct barge_value *v,
+		  struct barge_buf *scratch);
 /* Append column `i` of the current row for a message: 17, 'abc', ... */
 void sq_raw_text(struct barge_buf *b, sqlite3_stmt *st, int i);
 /* Describe column `i` of the current row for a message: "TEXT 'abc'". */
@@ -123,6 +126,11 @@ int sq_range_bind(sqlite3_stmt *st, int first, const struct barge_table_def *t,
 int sq_key_list(struct barge_buf *b, const struct barge_table_def *t,
 		int by_rowid, int collate);
 
+/* ---- digest.c ---- */
+
+/* Register barge_digest() on a handle barge opened. */
+int sq_digest_register(sqlite3 *db);
+
 /* ---- the driver's slots, by file ---- */
 
 int sq_list_tables(struct barge_conn *c, char ***names);
@@ -148,6 +156,12 @@ void sq_read_close(struct barge_reader *r);
 int sq_delete_range(struct barge_conn *c, const struct barge_table_def *t,
 		    const struct barge_chunk *chunk);
 int sq_truncate(struct barge_conn *c, const struct barge_table_def *t);
+int sq_digest_able(struct barge_conn *c, const struct barge_table_def *t,
+		   size_t ncols, const size_t *cols, int native);
+int sq_digest_range(struct barge_conn *c, const struct barge_table_def *t,
+		    const struct barge_chunk *chunk, const char *where,
+		    size_t ncols, const size_t *cols, int native,
+		    int64_t *count, uint64_t *lo, uint64_t *hi);
 int sq_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 		     const struct barge_table_def *const *src_defs,
 		     const struct barge_table_def *const *dst_defs, int jobs,

@@ -331,10 +331,10 @@ static int double_exact_i64(int64_t i, double *d)
 	return (int64_t)*d == i;
 }
 
-int sq_column_value(sqlite3_stmt *st, int i, int type, struct barge_value *v,
-		    struct barge_buf *scratch)
+int sq_value_conv(sqlite3_value *sv, int type, struct barge_value *v,
+		  struct barge_buf *scratch)
 {
-	int ct = sqlite3_column_type(st, i);
+	int ct = sqlite3_value_type(sv);
 	const char *p = NULL;
 	size_t n = 0;
 
@@ -345,11 +345,11 @@ int sq_column_value(sqlite3_stmt *st, int i, int type, struct barge_value *v,
 		return 0;
 	}
 	if (ct == SQLITE_TEXT) {
-		p = (const char *)sqlite3_column_text(st, i);
-		n = (size_t)sqlite3_column_bytes(st, i);
+		p = (const char *)sqlite3_value_text(sv);
+		n = (size_t)sqlite3_value_bytes(sv);
 	} else if (ct == SQLITE_BLOB) {
-		p = sqlite3_column_blob(st, i);
-		n = (size_t)sqlite3_column_bytes(st, i);
+		p = sqlite3_value_blob(sv);
+		n = (size_t)sqlite3_value_bytes(sv);
 		if (!p)
 			p = ""; /* an empty blob is a value, not NULL */
 	}
@@ -363,20 +363,20 @@ int sq_column_value(sqlite3_stmt *st, int i, int type, struct barge_value *v,
 	case BARGE_T_INT64:
 		if (ct != SQLITE_INTEGER)
 			return BARGE_EDATA;
-		v->i = sqlite3_column_int64(st, i);
+		v->i = sqlite3_value_int64(sv);
 		return 0;
 	case BARGE_T_BOOL:
 		if (ct != SQLITE_INTEGER)
 			return BARGE_EDATA;
-		v->i = sqlite3_column_int64(st, i);
+		v->i = sqlite3_value_int64(sv);
 		return v->i == 0 || v->i == 1 ? 0 : BARGE_EDATA;
 	case BARGE_T_FLOAT64:
 		if (ct == SQLITE_FLOAT) {
-			v->f = sqlite3_column_double(st, i);
+			v->f = sqlite3_value_double(sv);
 			return 0;
 		}
 		if (ct == SQLITE_INTEGER &&
-		    double_exact_i64(sqlite3_column_int64(st, i), &v->f))
+		    double_exact_i64(sqlite3_value_int64(sv), &v->f))
 			return 0;
 		return BARGE_EDATA;
 	case BARGE_T_TEXT:
@@ -402,9 +402,9 @@ int sq_column_value(sqlite3_stmt *st, int i, int type, struct barge_value *v,
 	case BARGE_T_JSON:
 		if (ct == SQLITE_INTEGER)
 			barge_buf_printf(scratch, "%lld",
-					 (long long)sqlite3_column_int64(st, i));
+					 (long long)sqlite3_value_int64(sv));
 		else if (ct == SQLITE_FLOAT) {
-			double d = sqlite3_column_double(st, i);
+			double d = sqlite3_value_double(sv);
 			/* JSON has no spelling for an infinity */
 			if (type == BARGE_T_JSON && !isfinite(d))
 				return BARGE_EDATA;
@@ -439,11 +439,11 @@ int sq_column_value(sqlite3_stmt *st, int i, int type, struct barge_value *v,
 		switch (ct) {
 		case SQLITE_INTEGER:
 			v->type = BARGE_T_INT64;
-			v->i = sqlite3_column_int64(st, i);
+			v->i = sqlite3_value_int64(sv);
 			break;
 		case SQLITE_FLOAT:
 			v->type = BARGE_T_FLOAT64;
-			v->f = sqlite3_column_double(st, i);
+			v->f = sqlite3_value_double(sv);
 			break;
 		default:
 			v->type = ct == SQLITE_TEXT ? BARGE_T_TEXT : BARGE_T_BYTES;
@@ -455,6 +455,12 @@ int sq_column_value(sqlite3_stmt *st, int i, int type, struct barge_value *v,
 		return barge_error_set(BARGE_EUSAGE, "sqlite: cannot read type %s",
 				       barge_type_name(type));
 	}
+}
+
+int sq_column_value(sqlite3_stmt *st, int i, int type, struct barge_value *v,
+		    struct barge_buf *scratch)
+{
+	return sq_value_conv(sqlite3_column_value(st, i), type, v, scratch);
 }
 
 /* Append up to 40 bytes of `p` quoted, other than printable ASCII as \xNN. */
