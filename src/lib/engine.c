@@ -2438,22 +2438,15 @@ static void progress_draw(struct progress *p, int final)
 	fflush(o);
 }
 
+static void progress_draw_tick(void *arg)
+{
+	progress_draw(arg, 0);
+}
+
 static void *progress_main(void *arg)
 {
 	struct progress *p = arg;
-	double every = p->tty ? 0.5 : 5.0;
-	pthread_mutex_lock(&p->lock);
-	while (!p->done) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		double when = (double)ts.tv_sec + ts.tv_nsec / 1e9 + every;
-		ts.tv_sec = (time_t)when;
-		ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
-		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-		if (!p->done)
-			progress_draw(p, 0);
-	}
-	pthread_mutex_unlock(&p->lock);
+	barge_progress_loop(&p->lock, &p->cond, &p->done, p->tty, progress_draw_tick, p);
 	return NULL;
 }
 

@@ -1776,22 +1776,15 @@ static void vprogress_draw(struct vprogress *p, int final)
 	fflush(p->o);
 }
 
+static void vprogress_draw_tick(void *arg)
+{
+	vprogress_draw(arg, 0);
+}
+
 static void *vprogress_main(void *arg)
 {
 	struct vprogress *p = arg;
-	double every = p->tty ? 0.5 : 5.0;
-	pthread_mutex_lock(&p->lock);
-	while (!p->done) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		double when = (double)ts.tv_sec + ts.tv_nsec / 1e9 + every;
-		ts.tv_sec = (time_t)when;
-		ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
-		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
-		if (!p->done)
-			vprogress_draw(p, 0);
-	}
-	pthread_mutex_unlock(&p->lock);
+	barge_progress_loop(&p->lock, &p->cond, &p->done, p->tty, vprogress_draw_tick, p);
 	return NULL;
 }
 
