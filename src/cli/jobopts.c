@@ -11,7 +11,8 @@ const char jobopts_help[] =
 	"  --state FILE        the state store (default ./barge-state.db)\n"
 	"  --tables a,b        only these tables\n"
 	"  --mode M            insert | upsert | replace | truncate\n"
-	"  --chunk-rows N      rows per chunk (default 50000)\n"
+	"  --chunk-rows N      rows per chunk, or auto (default: 50000 to 500000\n"
+	"                      by the table's size and --jobs)\n"
 	"  --batch-rows N      rows per batch in memory (default 2000)\n"
 	"  --jobs N            parallel workers (default 1)\n"
 	"  --queue-depth N     batches in flight per worker (default 4)\n"
@@ -81,7 +82,10 @@ int jobopts_take(struct jobopts *o, int argc, char **argv, int *i)
 			return -EXIT_USAGE;
 		}
 	} else if (strcmp(a, "--chunk-rows") == 0) {
-		if ((r = num(&o->set.chunk_rows, a, val, 1)) < 0) return r;
+		if (strcmp(val, "auto") == 0)
+			o->set.chunk_rows = 0;
+		else if ((r = num(&o->set.chunk_rows, a, val, 1)) < 0)
+			return r;
 	} else if (strcmp(a, "--batch-rows") == 0) {
 		if ((r = num(&o->set.batch_rows, a, val, 1)) < 0) return r;
 	} else if (strcmp(a, "--jobs") == 0) {

@@ -84,7 +84,7 @@ static int int_key(struct barge_key **out, int64_t v)
 /* Split [min, max] into ceil(count / chunk_rows) ranges of equal width. */
 static int plan_int(struct barge_chunk_list *l, const struct barge_ep *ep,
 		    struct barge_conn *c, const struct barge_table_def *t,
-		    int by_rowid, int64_t chunk_rows)
+		    int by_rowid, int64_t chunk_rows, int jobs)
 {
 	int64_t min, max, count;
 	size_t cap = 0;
@@ -96,6 +96,8 @@ static int plan_int(struct barge_chunk_list *l, const struct barge_ep *ep,
 	if (err < 0)
 		return err;
 	l->rows = count;
+	if (chunk_rows == 0)
+		chunk_rows = barge_chunk_rows_auto(count, jobs);
 	uint64_t nchunks = (uint64_t)((count + chunk_rows - 1) / chunk_rows);
 	unsigned __int128 span = (unsigned __int128)((__int128)max - min) + 1;
 	uint64_t width = (uint64_t)((span + nchunks - 1) / nchunks);
@@ -124,12 +126,18 @@ static int plan_int(struct barge_chunk_list *l, const struct barge_ep *ep,
 /* Walk the key in binary order, a boundary every chunk_rows rows. */
 static int plan_keyset(struct barge_chunk_list *l, const struct barge_ep *ep,
 		       struct barge_conn *c, const struct barge_table_def *t,
-		       int64_t chunk_rows)
+		       int64_t chunk_rows, int jobs)
 {
 	struct barge_key *lo = NULL, *hi = NULL;
 	size_t cap = 0;
-	int err;
+	int err, counted = 0;
 
+	if (chunk_rows == 0) { /* auto: the count first */
+		if ((err = barge_drv_count_rows(ep, c, t, NULL, &l->rows)) < 0)
+			return err;
+		counted = 1;
+		chunk_rows = barge_chunk_rows_auto(l->rows, jobs);
+	}
 	for (;;) {
 		err = barge_drv_key_after(ep, c, t, lo, chunk_rows, &hi);
 		if (err == BARGE_ENOTFOUND) {
@@ -146,31 +154,40 @@ static int plan_keyset(struct barge_chunk_list *l, const struct barge_ep *ep,
 	}
 	barge_key_free(lo);
 	barge_key_free(hi);
-	if (err == 0 && barge_drv_count_rows(ep, c, t, NULL, &l->rows) < 0)
+	if (err == 0 && !counted && barge_drv_count_rows(ep, c, t, NULL, &l->rows) < 0)
 		l->rows = -1;
 	return err;
 }
 
+int64_t barge_chunk_rows_auto(int64_t rows, int jobs)
+{
+	int64_t per = jobs > 0 ? (int64_t)jobs * BARGE_CHUNKS_PER_JOB : BARGE_CHUNKS_PER_JOB;
+	int64_t n = rows > 0 ? (rows + per - 1) / per : 0;
+	if (n < BARGE_CHUNK_ROWS_MIN)
+		return BARGE_CHUNK_ROWS_MIN;
+	return n > BARGE_CHUNK_ROWS_MAX ? BARGE_CHUNK_ROWS_MAX : n;
+}
+
 int barge_chunk_plan(struct barge_chunk_list *out, const struct barge_ep *ep,
 		     struct barge_conn *c, const struct barge_table_def *t,
-		     int how, int64_t chunk_rows)
+		     int how, int64_t chunk_rows, int jobs)
 {
 	int err;
 	size_t cap = 0;
 
 	memset(out, 0, sizeof *out);
 	out->rows = -1;
-	if (chunk_rows < 1)
+	if (chunk_rows < 0)
 		chunk_rows = 1;
 	switch (how) {
 	case BARGE_CHUNK_INT:
-		err = plan_int(out, ep, c, t, 0, chunk_rows);
+		err = plan_int(out, ep, c, t, 0, chunk_rows, jobs);
 		break;
 	case BARGE_CHUNK_ROWID:
-		err = plan_int(out, ep, c, t, 1, chunk_rows);
+		err = plan_int(out, ep, c, t, 1, chunk_rows, jobs);
 		break;
 	case BARGE_CHUNK_KEYSET:
-		err = plan_keyset(out, ep, c, t, chunk_rows);
+		err = plan_keyset(out, ep, c, t, chunk_rows, jobs);
 		break;
 	default:
 		err = add_unit(out, &cap, NULL, NULL, 0);

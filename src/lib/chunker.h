@@ -30,9 +30,26 @@ struct barge_chunk_list {
 };
 void barge_chunk_list_dispose(struct barge_chunk_list *l);
 
+/*
+ * chunk_rows 0 is "auto": barge_chunk_rows_auto of the rows the planner
+ * finds, for `jobs` workers.
+ */
 int barge_chunk_plan(struct barge_chunk_list *out, const struct barge_ep *ep,
 		     struct barge_conn *c, const struct barge_table_def *t,
-		     int how, int64_t chunk_rows);
+		     int how, int64_t chunk_rows, int jobs);
+
+/*
+ * The automatic chunk size of a table of `rows` rows copied by `jobs`
+ * workers: about BARGE_CHUNKS_PER_JOB chunks per worker (so the workers
+ * end together), never fewer rows than BARGE_CHUNK_ROWS_MIN nor more than
+ * BARGE_CHUNK_ROWS_MAX (what one retry re-reads). Every chunk costs a
+ * query on each side and a transaction; at 5M rows, 100 chunks of 50000
+ * cost about 2 CPU-seconds more than 10 of 500000 (docs/architecture.md).
+ */
+#define BARGE_CHUNK_ROWS_MIN 50000
+#define BARGE_CHUNK_ROWS_MAX 500000
+#define BARGE_CHUNKS_PER_JOB 4
+int64_t barge_chunk_rows_auto(int64_t rows, int jobs);
 
 /* The logical types of the key columns (or INT64 for a row address). */
 void barge_chunk_key_types(int *types, const struct barge_table_def *t,

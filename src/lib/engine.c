@@ -894,10 +894,13 @@ static int run_config(struct ctx *cx, const char *kind, char **out)
 	const struct barge_job *job = cx->job;
 	struct barge_buf b;
 	barge_buf_init(&b, 1 << 20);
+	char rows[32] = "\"auto\"";
+	if (job->defaults.chunk_rows > 0)
+		snprintf(rows, sizeof rows, "%lld", (long long)job->defaults.chunk_rows);
 	barge_buf_printf(&b, "{\"kind\":\"%s\",\"mode\":\"%s\",\"jobs\":%d,"
-			 "\"chunk_rows\":%lld,\"retries\":%d,\"max_failures\":%d",
+			 "\"chunk_rows\":%s,\"retries\":%d,\"max_failures\":%d",
 			 kind, barge_mode_name(job->defaults.mode),
-			 job->defaults.jobs, (long long)job->defaults.chunk_rows,
+			 job->defaults.jobs, rows,
 			 job->defaults.retries, job->defaults.max_failures);
 	if (job->command) {
 		barge_buf_adds(&b, ",\"command\":");
@@ -2700,6 +2703,17 @@ out:
 	return err;
 }
 
+/*
+ * The table's chunk_rows, 0 = auto (chunker.h). A mapped table keeps a
+ * chunk's rejects and held rows in memory: auto means the smallest
+ * automatic size there.
+ */
+static int64_t chunk_rows_for(const struct tbl *t)
+{
+	int64_t n = t->jt->settings.chunk_rows;
+	return n == 0 && t->xf ? BARGE_CHUNK_ROWS_MIN : n;
+}
+
 static int plan_tables(struct ctx *cx)
 {
 	for (size_t i = 0; i < cx->ntbls; i++) {
@@ -2712,7 +2726,7 @@ static int plan_tables(struct ctx *cx)
 			continue;
 		struct barge_chunk_list l;
 		if ((err = barge_chunk_plan(&l, &cx->src, cx->leader, t->src, t->how,
-					    t->jt->settings.chunk_rows)) < 0)
+					    chunk_rows_for(t), cx->job->defaults.jobs)) < 0)
 			return err;
 		err = barge_state_units_add(cx->st, cx->run, t->src->name, l.n, l.units);
 		if (!t->jt->where && l.rows > 0)
@@ -3128,7 +3142,7 @@ static int dry_run(struct ctx *cx, struct barge_job_result *res)
 				break;
 		}
 		if ((err = barge_chunk_plan(&l, &cx->src, cx->leader, t->src, t->how,
-					    t->jt->settings.chunk_rows)) < 0)
+					    chunk_rows_for(t), cx->job->defaults.jobs)) < 0)
 			break;
 		r->chunks = (int64_t)l.n;
 		for (size_t c = 0; c < l.n; c++) {

@@ -59,7 +59,7 @@ void barge_settings_inherit(struct barge_settings *s,
 
 void barge_settings_builtin(struct barge_settings *s)
 {
-	s->chunk_rows = 50000;
+	s->chunk_rows = 0; /* auto */
 	s->batch_rows = 2000;
 	s->jobs = 1;
 	s->mode = BARGE_MODE_INSERT;
@@ -465,6 +465,11 @@ static int parse_setting(struct barge_settings *s, struct pctx *c,
 		if (barge_mode_parse(&s->mode, name) < 0)
 			return perr(c, v, "unknown mode '%s'%s (use insert, upsert, replace or truncate)",
 				    name, ctx);
+		return 1;
+	}
+	if (strcmp(key, "chunk_rows") == 0 && v->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)v->data.scalar.value, "auto") == 0) {
+		s->chunk_rows = 0; /* sized per table (chunker.h) */
 		return 1;
 	}
 	if (strcmp(key, "chunk_rows") == 0 || strcmp(key, "batch_rows") == 0) {
@@ -1244,8 +1249,9 @@ int barge_plan_emit(char **out, const char *source, const char *target,
 	barge_buf_adds(&b, "progress of the run, for resuming\ndefaults:");
 	emit_comment_start(&b);
 	barge_buf_adds(&b, "every table inherits these\n");
-	emit_setting(&b, "chunk_rows", d.chunk_rows, NULL,
-		     "rows per chunk (one target transaction)");
+	emit_setting(&b, "chunk_rows", 0, "auto",
+		     "rows per chunk (one target transaction); auto: 50000 "
+		     "to 500000 by the table's size");
 	emit_setting(&b, "batch_rows", d.batch_rows, NULL, "rows per batch in memory");
 	emit_setting(&b, "jobs", d.jobs, NULL, "worker threads");
 	emit_setting(&b, "mode", 0, barge_mode_name(d.mode),

@@ -32,7 +32,7 @@ struct barge_table_def;
 /* Per-run settings; in a plan under `defaults:` and per table. -1/NULL =
  * not set (inherit). */
 struct barge_settings {
-	int64_t chunk_rows;  /* rows per chunk (planned by key) */
+	int64_t chunk_rows;  /* rows per chunk (planned by key), 0 = auto */
 	int64_t batch_rows;  /* rows per batch in memory */
 	int jobs;            /* worker threads */
 	int mode;            /* enum barge_mode, -1 = unset */
@@ -94,7 +94,7 @@ void barge_settings_unset(struct barge_settings *s);
 /* Fill unset fields of `s` from `from`. */
 void barge_settings_inherit(struct barge_settings *s,
 			    const struct barge_settings *from);
-/* The built-in defaults (chunk_rows 50000, batch_rows 2000, jobs 1, ...). */
+/* The built-in defaults (chunk_rows auto, batch_rows 2000, jobs 1, ...). */
 void barge_settings_builtin(struct barge_settings *s);
 /* "insert" -> BARGE_MODE_INSERT ...; BARGE_EUSAGE on an unknown name. */
 int barge_mode_parse(int *out, const char *name);

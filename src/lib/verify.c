@@ -1925,7 +1925,7 @@ int barge_verify(const struct barge_verify_opts *o,
 		}
 		int how = barge_chunking_for(t->sdef, 0);
 		if ((err = barge_chunk_plan(&t->chunks, &cx.src, cx.slead, t->sdef,
-					    how, chunk_rows)) < 0)
+					    how, chunk_rows, (int)jobs)) < 0)
 			goto out;
 		t->res->chunks = (int64_t)t->chunks.n;
 		t->est_rows = t->chunks.rows >= 0 ? 2 * t->chunks.rows : -1;

@@ -77,7 +77,7 @@ static void plan(const char *table, int want_how, int64_t chunk_rows,
 		return;
 	int how = barge_chunking_for(t, BARGE_CAP_ROWID);
 	CHECK(how == want_how);
-	CHECK_OK(barge_chunk_plan(&l, &ep, conn, t, how, chunk_rows));
+	CHECK_OK(barge_chunk_plan(&l, &ep, conn, t, how, chunk_rows, 2));
 	if (l.n != want_chunks)
 		fprintf(stderr, "%s: %zu chunks, wanted %zu\n", table, l.n, want_chunks);
 	CHECK(l.n == want_chunks);
@@ -132,6 +132,18 @@ int main(void)
 	plan("nokey", BARGE_CHUNK_ROWID, 64, 5, 300);
 	/* a key column that may hold NULL is no range key: rowid instead */
 	plan("nullkey", BARGE_CHUNK_ROWID, 1, 3, 3);
+
+	/* auto (0): about 4 chunks per worker, 50000 to 500000 rows each */
+	CHECK(barge_chunk_rows_auto(5000000, 2) == 500000);
+	CHECK(barge_chunk_rows_auto(1000000, 2) == 125000);
+	CHECK(barge_chunk_rows_auto(1000001, 2) == 125001);
+	CHECK(barge_chunk_rows_auto(1000000, 1) == 250000);
+	CHECK(barge_chunk_rows_auto(100, 8) == BARGE_CHUNK_ROWS_MIN);
+	CHECK(barge_chunk_rows_auto(-1, 2) == BARGE_CHUNK_ROWS_MIN);
+	CHECK(barge_chunk_rows_auto(INT64_MAX / 2, 0) == BARGE_CHUNK_ROWS_MAX);
+	plan("dense", BARGE_CHUNK_INT, 0, 1, 1000);
+	plan("ck", BARGE_CHUNK_KEYSET, 0, 1, 254);
+	plan("nokey", BARGE_CHUNK_ROWID, 0, 1, 300);
 
 	/* without row addresses on the target, a keyless table is one chunk */
 	struct barge_table_def *t = describe("nokey");

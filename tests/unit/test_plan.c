@@ -223,7 +223,7 @@ static void test_settings(void)
 {
 	struct barge_settings b, d, t;
 	barge_settings_builtin(&b);
-	CHECK(b.chunk_rows == 50000 && b.batch_rows == 2000 && b.jobs == 1);
+	CHECK(b.chunk_rows == 0 && b.batch_rows == 2000 && b.jobs == 1); /* 0 = auto */
 	CHECK(b.mode == BARGE_MODE_INSERT && b.retries == 5);
 	CHECK(b.max_failures == 5 && b.queue_depth == 4);
 	barge_settings_unset(&t);
@@ -249,6 +249,19 @@ static void test_settings(void)
 	CHECK(t.mode == BARGE_MODE_UPSERT && t.retries == 0);
 	CHECK(t.batch_rows == 2000 && t.max_failures == 5 && t.queue_depth == 4);
 	CHECK(d.chunk_rows == 100 && d.jobs == 1);
+	barge_plan_free(p);
+
+	/* chunk_rows: auto (0) overrides a number below it */
+	CHECK_OK(parse(&p, "source: a\ntarget: b\n"
+			   "defaults: {chunk_rows: 100}\n"
+			   "tables:\n  - {name: t, chunk_rows: auto}\n"));
+	if (p && p->ntables == 1) {
+		t = p->tables[0].settings;
+		barge_settings_inherit(&t, &p->defaults);
+		CHECK(t.chunk_rows == 0);
+	} else {
+		CHECK(!"auto plan");
+	}
 	barge_plan_free(p);
 
 	int m = -1;
