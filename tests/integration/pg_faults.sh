@@ -39,4 +39,25 @@ check "backends were terminated ($killed)" [ "$killed" -gt 0 ]
 check "chunks were retried ($retries)" [ "$retries" -gt 0 ]
 check "every unit done" [ "$(sqlite3 st.db "SELECT count(*) FROM units WHERE status != 'done'")" = 0 ]
 check "target exact" pg_same pgf_src pgf_dst big id
+
+# The finishing step loses its connection: the first CREATE INDEX on the
+# target terminates its own backend (an event trigger; the sequence counts
+# the attempts, and is not rolled back). The statement runs again on a new
+# connection and the run ends done.
+pg_fresh pgf_dst2
+pg_sql pgf_src "CREATE INDEX big_a_idx ON big (a); CREATE INDEX big_ts_idx ON big (ts);" >/dev/null
+pg_sql pgf_dst2 "
+CREATE SCHEMA probe;
+CREATE SEQUENCE probe.attempts;
+CREATE FUNCTION probe.cut() RETURNS event_trigger LANGUAGE plpgsql AS
+\$\$ BEGIN IF nextval('probe.attempts') = 1 THEN
+	PERFORM pg_terminate_backend(pg_backend_pid()); END IF; END \$\$;
+CREATE EVENT TRIGGER probe_cut ON ddl_command_start WHEN TAG IN ('CREATE INDEX')
+	EXECUTE FUNCTION probe.cut();" >/dev/null
+expect_exit 0 "copy whose finishing connection is terminated" "$BARGE" copy \
+	"$(pg_url pgf_src)" "$(pg_url pgf_dst2)" --state st2.db --jobs 2 --no-progress
+check "the index build was cut once and run again" \
+	[ "$(pg_val pgf_dst2 "SELECT last_value FROM probe.attempts")" = 3 ]
+check "both indexes made" [ "$(pg_val pgf_dst2 "SELECT count(*) FROM pg_indexes WHERE tablename = 'big' AND indexname IN ('big_a_idx', 'big_ts_idx')")" = 2 ]
+check "target exact after the cut finish" pg_same pgf_src pgf_dst2 big id
 finish

@@ -42,6 +42,19 @@ SELECT setval('orders_id_seq', 50000);
 
 refused() { ! pg_sql "$@" >/dev/null 2>&1; }
 
+# Which maintenance_work_mem each index build ran with: an event trigger
+# in a schema of its own (not compared below).
+probe_mwm() {
+	pg_sql "$1" "
+CREATE SCHEMA probe;
+CREATE TABLE probe.mwm (setting text);
+CREATE FUNCTION probe.seen() RETURNS event_trigger LANGUAGE plpgsql AS
+\$\$ BEGIN INSERT INTO probe.mwm VALUES (current_setting('maintenance_work_mem')); END \$\$;
+CREATE EVENT TRIGGER probe_mwm ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
+	EXECUTE FUNCTION probe.seen();" >/dev/null
+}
+probe_mwm pgp_dst
+
 catalog() { # the definitions a copy must reproduce
 	pg_val "$1" "
 	SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname;
@@ -72,6 +85,11 @@ catalog pgp_src >src.cat
 catalog pgp_dst >dst.cat
 check "indexes, constraints, defaults, identities and sequences as on the source" cmp -s src.cat dst.cat
 diff src.cat dst.cat >&2
+# Index builds sort in memory: 1GB, not the test server's 64MB default.
+check "index builds ran with maintenance_work_mem 1GB" \
+	[ "$(pg_val pgp_dst "SELECT string_agg(DISTINCT setting, ',') || ' ' || count(*) FROM probe.mwm")" = "1GB 3" ]
+check "every created table analyzed" \
+	[ "$(pg_val pgp_dst "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = 'public' AND last_analyze IS NOT NULL")" = 3 ]
 check "orders_id_seq kept ahead of the data" [ "$(pg_val pgp_dst "SELECT last_value FROM pg_sequences WHERE sequencename = 'orders_id_seq'")" = 50000 ]
 for t in customers orders tags; do
 	check "table $t exact" pg_same pgp_src pgp_dst $t id
@@ -93,4 +111,13 @@ expect_exit 0 "copy --restart --mode upsert over the finished target" \
 	"$BARGE" copy "$(pg_url pgp_src)" "$(pg_url pgp_dst)" --state st.db --restart --mode upsert --no-progress
 catalog pgp_dst >dst2.cat
 check "catalog unchanged by a re-run" cmp -s dst1.cat dst2.cat
+
+# A maintenance_work_mem the user chose (the target URL's options) is kept.
+pg_fresh pgp_dst2
+probe_mwm pgp_dst2
+expect_exit 0 "copy with options=-c maintenance_work_mem=200MB" \
+	"$BARGE" copy "$(pg_url pgp_src)" "$(pg_url pgp_dst2)?options=-c%20maintenance_work_mem%3D200MB" \
+	--state st2.db --jobs 2 --no-progress
+check "the user's maintenance_work_mem kept" \
+	[ "$(pg_val pgp_dst2 "SELECT string_agg(DISTINCT setting, ',') || ' ' || count(*) FROM probe.mwm")" = "200MB 3" ]
 finish

@@ -8,7 +8,10 @@
  *
  *   phase 1  sequences and identity columns (set past the copied values),
  *            secondary indexes, unique, exclusion and check constraints
- *   phase 2  column defaults (after the sequences nextval() names)
+ *   phase 2  column defaults (after the sequences nextval() names), and
+ *            ANALYZE: the new table's statistics, for the foreign keys'
+ *            checks (a parallel hash join instead of a guess) and for the
+ *            first queries on the target
  *   phase 3  foreign keys (they need the referenced unique indexes)
  *
  * The statements of a phase run on up to `jobs` connections at once, each
@@ -27,6 +30,11 @@
 #include <string.h>
 
 #define MAX_JOBS 16
+/* maintenance_work_mem of a finishing connection, unless set by the user */
+#define PG_FINISH_MWM "1GB"
+#define PG_FINISH_MWM_KB "1048576"
+/* tries of a statement cut by a transient fault, 0.05 s, 0.1 s, ... apart */
+#define FINISH_RETRIES 6
 
 struct stmt {
 	char *sql;
@@ -130,6 +138,19 @@ static int index_sql(struct barge_buf *b, const char *def, const char *srcq,
 	barge_buf_adds(b, at + on.len);
 	barge_buf_dispose(&on);
 	return b->err;
+}
+
+/* ANALYZE of the target table, in phase 2 (after its indexes). */
+static int analyze_stmt(struct barge_conn *dst, const struct barge_table_def *dd,
+			struct stmts *out)
+{
+	struct barge_buf sql;
+	barge_buf_init(&sql, PG_SQL_CAP);
+	barge_buf_adds(&sql, "ANALYZE ");
+	pg_table(&sql, dst, dd->name);
+	int err = stmt_add(out, dd->name, 2, &sql);
+	barge_buf_dispose(&sql);
+	return err;
 }
 
 /* The statements that finish one table from a PostgreSQL source. */
@@ -284,6 +305,8 @@ static int plan_from_pg(struct barge_conn *dst, struct barge_conn *src,
 	}
 	PQclear(res);
 	res = NULL;
+	if ((err = analyze_stmt(dst, dd, out)))
+		goto out;
 
 	/* Indexes that are not the primary key and not a constraint's. */
 	if ((err = pg_query(src,
@@ -370,13 +393,14 @@ static int plan_from_defs(struct barge_conn *dst, const struct barge_table_def *
 		err = stmt_add(out, dd->name, 1, &sql);
 	}
 	barge_buf_dispose(&sql);
-	return err;
+	return err ? err : analyze_stmt(dst, dd, out);
 }
 
 /* ---- Running the statements on several connections ------------------------ */
 
 struct runner {
 	struct barge_conn *conn;
+	const char *schema;   /* the target's, for session_setup */
 	struct stmts *s;
 	int phase;
 	size_t *next;
@@ -385,6 +409,29 @@ struct runner {
 	char msg[1024];
 	pthread_t thread;
 };
+
+/*
+ * A finishing connection's session: index builds sort in memory where the
+ * server's setting would spill to disk (as pgcopydb does), unless the user
+ * chose a size (the URL's options=-c maintenance_work_mem=..., the role's
+ * or the database's); definitions name tables unqualified on the target's
+ * schema.
+ */
+static int session_setup(struct barge_conn *c, const char *schema)
+{
+	struct barge_buf sp;
+	barge_buf_init(&sp, 4096);
+	barge_buf_adds(&sp, "SELECT set_config('maintenance_work_mem', '"
+		       PG_FINISH_MWM "', false) FROM pg_settings WHERE "
+		       "name = 'maintenance_work_mem' AND source IN "
+		       "('default', 'configuration file') AND "
+		       "setting::bigint < " PG_FINISH_MWM_KB "; ");
+	barge_buf_adds(&sp, "SET search_path TO ");
+	pg_quote(&sp, schema);
+	int err = sp.err ? sp.err : pg_exec(c, sp.p, NULL);
+	barge_buf_dispose(&sp);
+	return err;
+}
 
 static void *runner_main(void *arg)
 {
@@ -400,12 +447,24 @@ static void *runner_main(void *arg)
 		if (!st)
 			break;
 		int err = pg_exec(r->conn, st->sql, st->table);
-		/* two foreign keys of a cycle (a -> b and b -> a) added at once
-		 * lock both tables in opposite orders: the server kills one as a
-		 * deadlock, which then runs again after the other */
-		for (int again = 0; err == BARGE_ERETRY && again < 5 &&
-				    PQstatus(r->conn->pg) == CONNECTION_OK; again++) {
+		/* Transient: two foreign keys of a cycle (a -> b and b -> a)
+		 * added at once lock both tables in opposite orders, and the
+		 * server kills one as a deadlock; or the connection was lost
+		 * (a terminated backend, a restart): reconnect, set the session
+		 * up again and run the statement again (each is idempotent, and
+		 * one cut short was rolled back). */
+		for (int again = 0; err == BARGE_ERETRY && again < FINISH_RETRIES;
+		     again++) {
 			barge_error_clear();
+			barge_sleep(0.05 * (1 << again));
+			if (PQstatus(r->conn->pg) != CONNECTION_OK) {
+				PQreset(r->conn->pg);
+				if (PQstatus(r->conn->pg) != CONNECTION_OK ||
+				    session_setup(r->conn, r->schema) != 0) {
+					err = pg_fail(r->conn, NULL, st->table, "reconnecting");
+					continue;
+				}
+			}
 			err = pg_exec(r->conn, st->sql, st->table);
 		}
 		if (err) {
@@ -516,13 +575,8 @@ int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 			goto out;
 	}
 	for (int r = 0; r < nr; r++) {
-		struct barge_buf sp;
-		barge_buf_init(&sp, 4096);
-		barge_buf_adds(&sp, "SET search_path TO ");
-		pg_quote(&sp, c->schema);
-		err = sp.err ? sp.err : pg_exec(rs[r].conn, sp.p, NULL);
-		barge_buf_dispose(&sp);
-		if (err)
+		rs[r].schema = c->schema;
+		if ((err = session_setup(rs[r].conn, c->schema)))
 			goto out;
 	}
 	for (int phase = 1; phase <= 3 && !err; phase++) {
@@ -549,7 +603,7 @@ int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 	}
 out:
 	if (c->pg && PQstatus(c->pg) == CONNECTION_OK)
-		PQclear(PQexec(c->pg, "RESET search_path"));
+		PQclear(PQexec(c->pg, "RESET search_path; RESET maintenance_work_mem"));
 	for (int r = 1; r < nr; r++)
 		pg_unclone(rs[r].conn);
 	stmts_dispose(&s);
