@@ -47,9 +47,10 @@ refused() { ! pg_sql "$@" >/dev/null 2>&1; }
 probe_mwm() {
 	pg_sql "$1" "
 CREATE SCHEMA probe;
-CREATE TABLE probe.mwm (setting text);
+CREATE TABLE probe.mwm (setting text, workers text);
 CREATE FUNCTION probe.seen() RETURNS event_trigger LANGUAGE plpgsql AS
-\$\$ BEGIN INSERT INTO probe.mwm VALUES (current_setting('maintenance_work_mem')); END \$\$;
+\$\$ BEGIN INSERT INTO probe.mwm VALUES (current_setting('maintenance_work_mem'),
+	current_setting('max_parallel_maintenance_workers')); END \$\$;
 CREATE EVENT TRIGGER probe_mwm ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
 	EXECUTE FUNCTION probe.seen();" >/dev/null
 }
@@ -120,4 +121,18 @@ expect_exit 0 "copy with options=-c maintenance_work_mem=200MB" \
 	--state st2.db --jobs 2 --no-progress
 check "the user's maintenance_work_mem kept" \
 	[ "$(pg_val pgp_dst2 "SELECT string_agg(DISTINCT setting, ',') || ' ' || count(*) FROM probe.mwm")" = "200MB 3" ]
+
+# Index builds side by side run without parallel workers of their own; a
+# build that runs alone keeps the server's (2). orders has two indexes.
+for jobs in 1 2; do
+	pg_fresh pgp_dst3
+	probe_mwm pgp_dst3
+	expect_exit 0 "copy of orders alone, --jobs $jobs" \
+		"$BARGE" copy "$(pg_url pgp_src)" "$(pg_url pgp_dst3)" --tables orders \
+		--state st3-$jobs.db --jobs $jobs --no-progress
+	workers[$jobs]=$(pg_val pgp_dst3 "SELECT string_agg(workers, ',' ORDER BY workers) FROM probe.mwm")
+done
+check "one connection: both builds with the server's workers (${workers[1]})" [ "${workers[1]}" = "2,2" ]
+check "two connections: the first build without workers (${workers[2]})" \
+	[ "${workers[2]}" = "0,0" -o "${workers[2]}" = "0,2" ]
 finish
