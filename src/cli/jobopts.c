@@ -155,6 +155,11 @@ static void print_summary(const struct barge_job *job,
 	int64_t tr = 0, tw = 0, tj = 0, tb = 0, tc = 0, td = 0;
 	if (res->notes)
 		fputs(res->notes, o);
+	if (res->snapshot_renewals)
+		fprintf(o, "warning: the source's snapshot was lost %d time%s and a new "
+			"one taken: each chunk is consistent, the run as a whole is "
+			"not; check it with barge verify\n", res->snapshot_renewals,
+			res->snapshot_renewals == 1 ? "" : "s");
 	fprintf(o, "\n%-24s %9s %12s %12s %9s %10s %9s %11s\n", "table", "chunks",
 		"read", "written", "rejected", "bytes", "time", "rows/s");
 	for (size_t i = 0; i < res->ntables; i++) {
@@ -220,7 +225,8 @@ static int write_report(const char *path, const struct barge_job *job,
 	barge_buf_adds(&b, ",\"target\":");
 	s = tu ? barge_url_redacted(tu) : "";
 	barge_buf_json_str(&b, s, strlen(s));
-	barge_buf_printf(&b, ",\"seconds\":%.3f,\"tables\":[", res->seconds);
+	barge_buf_printf(&b, ",\"seconds\":%.3f,\"snapshot_renewals\":%d,\"tables\":[",
+			 res->seconds, res->snapshot_renewals);
 	for (size_t i = 0; i < res->ntables; i++) {
 		const struct barge_job_table_result *t = &res->tables[i];
 		barge_buf_adds(&b, i ? ",{\"table\":" : "{\"table\":");

@@ -117,7 +117,11 @@ struct ctx {
 	const struct barge_job *job;
 	struct barge_ep src, dst;
 	struct barge_conn *leader;    /* source: planning + snapshot */
-	char *token;
+	char *token;            /* the snapshot to join (leader_lock once
+				 * workers run: renew_snapshot replaces it) */
+	int renewals;           /* new snapshots taken (leader_lock) */
+	int snapshots;          /* the source has snapshots (set before the
+				 * workers start) */
 	struct barge_state *st;
 	int64_t run;
 	int64_t prev_run;       /* the state file's earlier run (restart), or 0 */
@@ -1856,6 +1860,78 @@ static int reconnect_target(struct worker *w)
 	return barge_drv_open(&w->cx->dst, &w->tconn, BARGE_OPEN_WRITE);
 }
 
+/*
+ * The run's snapshot is gone: the transaction that exported it ended with
+ * its connection (terminated, lost, the server restarted) before this
+ * worker could join it. Take a new one on a new planning connection,
+ * unless another worker already has (cx->token is no longer `stale`).
+ * Caller holds leader_lock. Chunks read from then on see the source as it
+ * is then: each chunk is still one consistent read, the run as a whole is
+ * not, as after a resume; the log, the summary and the report say so.
+ */
+static int renew_snapshot(struct ctx *cx, const char *stale)
+{
+	char *token = NULL;
+	int err;
+
+	if (!cx->token || strcmp(cx->token, stale) != 0)
+		return 0;
+	barge_drv_close(&cx->src, cx->leader);
+	cx->leader = NULL;
+	if ((err = barge_drv_open(&cx->src, &cx->leader, BARGE_OPEN_READ)) < 0 ||
+	    (err = barge_drv_snapshot_begin(&cx->src, cx->leader, &token)) < 0) {
+		free(token);
+		barge_drv_close(&cx->src, cx->leader);
+		cx->leader = NULL;
+		return err;
+	}
+	if (!token) /* the driver has no snapshots after all */
+		return barge_error_set(BARGE_ERROR, "the source gave no new snapshot");
+	free(cx->token);
+	cx->token = token;
+	cx->renewals++;
+	barge_state_log(cx->st, cx->run, 0, "snapshot",
+			"the run's source snapshot was lost with the connection "
+			"that exported it; chunks read from now on use a new one "
+			"(each chunk is consistent, the run as a whole is not: "
+			"check it with barge verify)");
+	return 0;
+}
+
+/* Join the run's snapshot on the worker's new source connection, or a new
+ * snapshot when that one is gone. */
+static int join_snapshot(struct worker *w)
+{
+	struct ctx *cx = w->cx;
+	char *tried = NULL;
+	int err;
+
+	pthread_mutex_lock(&cx->leader_lock);
+	int have = cx->token != NULL;
+	if (have)
+		tried = strdup(cx->token);
+	pthread_mutex_unlock(&cx->leader_lock);
+	if (!have)
+		return 0; /* an engine without snapshots */
+	if (!tried)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	err = barge_drv_snapshot_join(&cx->src, w->sconn, tried);
+	if (err == BARGE_ENOTFOUND) {
+		barge_error_clear();
+		pthread_mutex_lock(&cx->leader_lock);
+		err = renew_snapshot(cx, tried);
+		free(tried);
+		tried = NULL;
+		if (err == 0 && !(tried = strdup(cx->token)))
+			err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		pthread_mutex_unlock(&cx->leader_lock);
+		if (err == 0)
+			err = barge_drv_snapshot_join(&cx->src, w->sconn, tried);
+	}
+	free(tried);
+	return err;
+}
+
 /* A new source connection in the run's snapshot (the old one may be the
  * one that failed: a killed backend, a restarted server). On failure the
  * worker has none, and the next attempt tries again. */
@@ -1867,7 +1943,7 @@ static int reconnect_source(struct worker *w)
 	w->sconn = NULL;
 	if ((err = barge_drv_open(&cx->src, &w->sconn, BARGE_OPEN_READ)) < 0)
 		return err;
-	if ((err = barge_drv_snapshot_join(&cx->src, w->sconn, cx->token)) < 0) {
+	if ((err = join_snapshot(w)) < 0) {
 		barge_drv_close(&cx->src, w->sconn);
 		w->sconn = NULL;
 	}
@@ -1899,7 +1975,8 @@ static int reopen_leader(struct ctx *cx)
 	barge_error_clear();
 	barge_drv_close(&cx->src, cx->leader);
 	cx->leader = NULL;
-	/* (the token stays: workers that reconnect try it, and fail) */
+	/* (the token stays: a worker that must reconnect finds it gone and
+	 * takes a new snapshot, renew_snapshot) */
 	return barge_drv_open(&cx->src, &cx->leader, BARGE_OPEN_READ);
 }
 
@@ -2209,7 +2286,7 @@ static int worker_open(struct worker *w)
 	int err;
 	if ((err = barge_drv_open(&cx->src, &w->sconn, BARGE_OPEN_READ)) < 0)
 		return err;
-	if ((err = barge_drv_snapshot_join(&cx->src, w->sconn, cx->token)) < 0)
+	if ((err = join_snapshot(w)) < 0)
 		return err;
 	if (cx->job->dry_run)
 		return 0;
@@ -2219,7 +2296,7 @@ static int worker_open(struct worker *w)
 static void worker_close(struct worker *w)
 {
 	struct ctx *cx = w->cx;
-	if (w->sconn && cx->token)
+	if (w->sconn && cx->snapshots)
 		barge_drv_snapshot_end(&cx->src, w->sconn);
 	barge_drv_close(&cx->src, w->sconn);
 	barge_drv_close(&cx->dst, w->tconn);
@@ -2899,6 +2976,7 @@ static int run_workers(struct ctx *cx)
 	if (!ws)
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	memset(&prog, 0, sizeof prog);
+	barge_test_pause("after-plan");
 	for (int i = 0; i < jobs; i++) {
 		ws[i].cx = cx;
 		ws[i].id = i + 1;
@@ -3230,6 +3308,7 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 		barge_buf_printf(&cx.notes, "%s\n", cx.order_note);
 	if ((err = barge_drv_snapshot_begin(&cx.src, cx.leader, &cx.token)) < 0)
 		goto out;
+	cx.snapshots = cx.token != NULL;
 	if (job->dry_run) {
 		err = dry_run(&cx, res);
 		goto out;
@@ -3382,6 +3461,7 @@ out:
 		barge_error_set(err, "%s", msg);
 	}
 	res->seconds = barge_monotonic() - t0;
+	res->snapshot_renewals = cx.renewals;
 	if (err == 0 && cx.notes.len)
 		barge_buf_detach(&cx.notes, &res->notes);
 	barge_buf_dispose(&cx.notes);

@@ -88,6 +88,9 @@ struct barge_job_result {
 	char *message;       /* a one-line note (e.g. "nothing to do"), or NULL */
 	char *notes;         /* lines for the summary (load order, a dry run's
 			      * mapping and sample rejects), or NULL */
+	int snapshot_renewals; /* times the source's snapshot was lost and a
+				* new one taken: chunks were read in more than
+				* one snapshot (each chunk is consistent) */
 };
 void barge_job_result_dispose(struct barge_job_result *r);
 

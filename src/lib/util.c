@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void barge_buf_init(struct barge_buf *b, size_t cap)
 {
@@ -207,6 +208,21 @@ void barge_sleep(double seconds)
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+void barge_test_pause(const char *point)
+{
+	const char *env = getenv("BARGE_TEST_PAUSE");
+	size_t n = strlen(point);
+	if (!env || strncmp(env, point, n) != 0 || env[n] != ':' || !env[n + 1])
+		return;
+	const char *path = env + n + 1;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fclose(f);
+	for (int i = 0; i < 6000 && access(path, F_OK) == 0; i++)
+		barge_sleep(0.01);
 }
 
 int barge_parse_i64(int64_t *out, const char *s, const char *what)

@@ -54,6 +54,15 @@ double barge_now(void);       /* wall clock, unix seconds */
 double barge_monotonic(void); /* seconds, monotonic */
 void barge_sleep(double seconds);
 
+/*
+ * A test hook (as BARGE_FAULT): with BARGE_TEST_PAUSE=POINT:FILE in the
+ * environment, reaching `point` creates FILE and waits (up to a minute)
+ * until the test removes it, so a test can act at an exact moment (e.g.
+ * terminate the source's planning connection before the workers join its
+ * snapshot). Anything else: returns at once.
+ */
+void barge_test_pause(const char *point);
+
 /* Parse a whole decimal integer; BARGE_EUSAGE naming `what` otherwise. */
 int barge_parse_i64(int64_t *out, const char *s, const char *what);
 

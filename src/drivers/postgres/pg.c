@@ -275,6 +275,19 @@ static int pg_snapshot_join(struct barge_conn *c, const char *token)
 		goto out;
 	c->snapshot = 1;
 	err = pg_exec(c, sql.p, NULL);
+	/* 22023, invalid snapshot identifier: the transaction that exported
+	 * it has ended (its connection lost, the server restarted). The
+	 * caller may take a new one: BARGE_ENOTFOUND. */
+	if (err == BARGE_EDATA) {
+		char msg[1024];
+		snprintf(msg, sizeof msg, "%s", barge_error_last());
+		barge_error_clear();
+		c->snapshot = 0;
+		if (pg_exec(c, "ROLLBACK", NULL) == 0)
+			err = barge_error_set(BARGE_ENOTFOUND, "%s (the run's snapshot "
+					      "is gone with the connection that "
+					      "exported it)", msg);
+	}
 out:
 	barge_buf_dispose(&sql);
 	return err;
