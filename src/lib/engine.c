@@ -1906,13 +1906,11 @@ static int join_snapshot(struct worker *w)
 	char *tried = NULL;
 	int err;
 
-	pthread_mutex_lock(&cx->leader_lock);
-	int have = cx->token != NULL;
-	if (have)
-		tried = strdup(cx->token);
-	pthread_mutex_unlock(&cx->leader_lock);
-	if (!have)
+	if (!cx->snapshots)
 		return 0; /* an engine without snapshots */
+	pthread_mutex_lock(&cx->leader_lock);
+	tried = strdup(cx->token);
+	pthread_mutex_unlock(&cx->leader_lock);
 	if (!tried)
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	err = barge_drv_snapshot_join(&cx->src, w->sconn, tried);
