@@ -269,12 +269,18 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 	if ((err = collect_results(&cx, res)) < 0)
 		goto out;
 	int incomplete = 0;
+	char *budget = NULL;
 	for (size_t i = 0; i < res->ntables; i++)
 		if (res->tables[i].chunks_done < res->tables[i].chunks)
 			incomplete = 1;
 	if (job->action == BARGE_JOB_CHUNK || job->action == BARGE_JOB_ROW)
 		incomplete = atomic_load(&cx.failed_units) > 0;
-	else if (!incomplete && !atomic_load(&cx.aborted) &&
+	else if (!incomplete && (budget = engine_budget_note(&cx)) != NULL) {
+		/* over the budget on the table's last chunk: no chunk is left
+		 * to fail "not run", but the table is not done either */
+		incomplete = 1;
+		res->message = budget; /* budget_add logged it ("budget") */
+	} else if (!incomplete && !atomic_load(&cx.aborted) &&
 		 !atomic_load(&engine_stop_requested) &&
 		 (engine_finish_tables(&cx) < 0 || engine_restore_fks(&cx) < 0)) {
 		/* the data is in; the run is not done until the next one

@@ -283,6 +283,7 @@ int engine_finish_call(struct ctx *cx, struct barge_conn *tc, size_t n,
 
 /* worker.c */
 int engine_budget_load(struct ctx *cx);
+char *engine_budget_note(struct ctx *cx);
 int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done);
 int worker_open(struct worker *w);
 void worker_close(struct worker *w);

@@ -81,6 +81,35 @@ static void budget_add(struct ctx *cx, struct tbl *t, int64_t read, int64_t rej)
 	}
 }
 
+/*
+ * The tables over their error budget once the workers are done, as one
+ * line naming the first ("table T is over its error budget (...)") and
+ * counting the others, or NULL when none is. The caller frees it.
+ */
+char *engine_budget_note(struct ctx *cx)
+{
+	char why[200], msg[400];
+	size_t over = 0;
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		const struct tbl *t = &cx->tbls[i];
+		if (!atomic_load(&t->over_budget))
+			continue;
+		if (over++ == 0) {
+			over_budget(t, why, sizeof why);
+			snprintf(msg, sizeof msg, "table %s is over its error budget "
+				 "(%s)", t->src->name, why);
+		}
+	}
+	if (!over)
+		return NULL;
+	if (over > 1) {
+		size_t len = strlen(msg);
+		snprintf(msg + len, sizeof msg - len, ", and %zu more table%s",
+			 over - 1, over > 2 ? "s" : "");
+	}
+	return strdup(msg);
+}
+
 /* The run's counts so far (a resumed run's done units count too). */
 int engine_budget_load(struct ctx *cx)
 {
@@ -372,7 +401,8 @@ static void finish_early(struct worker *w, struct tbl *t)
 	int todo;
 
 	if (cx->job->action != BARGE_JOB_COPY || !t->created || !w->tconn ||
-	    atomic_load(&t->failed) || atomic_load(&cx->aborted) ||
+	    atomic_load(&t->failed) || atomic_load(&t->over_budget) ||
+	    atomic_load(&cx->aborted) ||
 	    atomic_load(&engine_stop_requested))
 		return;
 	/* the last table to load is finished at the end, on --jobs
