@@ -144,7 +144,8 @@ int barge_value_text(struct barge_buf *out, const struct barge_value *v);
 int barge_cast_text(struct barge_value *v, struct barge_buf *scratch,
 		    const char *p, size_t n, int type, int precision, int scale,
 		    const char **why);
-/* Naive timestamp text <-> µs (for the timezone step). */
+/* Naive timestamp text (no offset mark, not even Z) <-> µs (for the
+ * timezone step, which reads wall time in a named zone). */
 int barge_timestamp_parse(int64_t *us, const char *p, size_t n);
 int barge_timestamp_format(struct barge_buf *out, int type, int64_t v);
 /* latin1 (enc 1) or cp1252 (enc 2) bytes to UTF-8; BARGE_EDATA on a byte

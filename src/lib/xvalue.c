@@ -333,42 +333,9 @@ void barge_uuid_format(char out[37], const unsigned char u[16])
 
 /* ---- dates and times ------------------------------------------------------ */
 
-/* type: DATE, TIME, TIMESTAMP (no offset), TIMESTAMPTZ (offset, or UTC). */
-static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
-{
-	const char *end = p + n;
-	int64_t days = 0, us = 0, off = 0;
-	if (type == BARGE_T_TIME) {
-		if (barge_iso_time(&p, end, &us) < 0 || p != end)
-			return -1;
-		*out = us;
-		return 0;
-	}
-	if (barge_iso_date(&p, end, &days) < 0)
-		return -1;
-	if (type == BARGE_T_DATE) {
-		*out = days;
-		return p == end ? 0 : -1;
-	}
-	if (p < end) {
-		if (*p != ' ' && *p != 'T')
-			return -1;
-		p++;
-		if (barge_iso_time(&p, end, &us) < 0)
-			return -1;
-		if (p < end && type == BARGE_T_TIMESTAMPTZ &&
-		    barge_iso_offset(&p, end, &off) < 0)
-			return -1;
-	}
-	if (p != end)
-		return -1;
-	*out = days * US_PER_DAY + us - off;
-	return 0;
-}
-
 int barge_timestamp_parse(int64_t *us, const char *p, size_t n)
 {
-	return parse_temporal(BARGE_T_TIMESTAMP, p, n, us) < 0 ? BARGE_EDATA : 0;
+	return barge_iso_temporal(us, BARGE_T_TIMESTAMP, p, n, BARGE_ISO_NAIVE);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -533,7 +500,7 @@ int barge_cast_text(struct barge_value *v, struct barge_buf *scratch,
 	case BARGE_T_TIME:
 	case BARGE_T_TIMESTAMP:
 	case BARGE_T_TIMESTAMPTZ:
-		if (parse_temporal(type, p, n, &v->i) < 0) {
+		if (barge_iso_temporal(&v->i, type, p, n, 0) < 0) {
 			*why = type == BARGE_T_DATE ? "not a valid date (YYYY-MM-DD)"
 			       : type == BARGE_T_TIME ? "not a valid time (HH:MM:SS)"
 			       : "not a valid timestamp (YYYY-MM-DD HH:MM:SS)";

@@ -14,46 +14,7 @@
 #define US_PER_DAY INT64_C(86400000000)
 #define DECIMAL_TEXT_MAX (1u << 20) /* longest decimal text accepted */
 
-/* ---- Dates and times (the calendar and ISO pieces are in src/lib/civil.c) ---- */
-
-static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
-{
-	const char *end = p + n;
-	int64_t days = 0, us = 0, off = 0;
-	int has_off = 0;
-
-	if (type == BARGE_T_TIME) {
-		if (barge_iso_time(&p, end, &us) < 0 || p != end)
-			return -1;
-		*out = us;
-		return 0;
-	}
-	if (barge_iso_date(&p, end, &days) < 0)
-		return -1;
-	if (type == BARGE_T_DATE) {
-		*out = days;
-		return p == end ? 0 : -1;
-	}
-	if (p < end) {
-		if (*p != ' ' && *p != 'T')
-			return -1;
-		p++;
-		if (barge_iso_time(&p, end, &us) < 0)
-			return -1;
-		if (p < end) {
-			if (barge_iso_offset(&p, end, &off) < 0)
-				return -1;
-			has_off = 1;
-		}
-	}
-	if (p != end)
-		return -1;
-	/* A naive timestamp takes a UTC mark, never a shift of its clock. */
-	if (type == BARGE_T_TIMESTAMP && has_off && off != 0)
-		return -1;
-	*out = days * US_PER_DAY + us - off;
-	return 0;
-}
+/* ---- Dates and times (the calendar and the text reader are in src/lib/civil.c) ---- */
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -395,7 +356,7 @@ int sq_value_conv(sqlite3_value *sv, int type, struct barge_value *v,
 	case BARGE_T_TIME:
 	case BARGE_T_TIMESTAMP:
 	case BARGE_T_TIMESTAMPTZ:
-		if (ct != SQLITE_TEXT || parse_temporal(type, p, n, &v->i) < 0)
+		if (ct != SQLITE_TEXT || barge_iso_temporal(&v->i, type, p, n, 0) < 0)
 			return BARGE_EDATA;
 		return 0;
 	case BARGE_T_DECIMAL:
