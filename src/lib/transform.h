@@ -132,8 +132,7 @@ int barge_decimal_cmp(int *cmp, const char *a, size_t an, const char *b,
 /* RFC 4122 version 5 (SHA-1) UUID of `name` in namespace `ns`. */
 void barge_uuid_v5(unsigned char out[16], const unsigned char ns[16],
 		   const char *name, size_t n);
-int barge_uuid_parse(unsigned char out[16], const char *p, size_t n);
-void barge_uuid_format(char out[37], const unsigned char u[16]);
+/* barge_uuid_parse and barge_uuid_format are in util.h */
 /* The value's text form: what casts and text steps work on. */
 int barge_value_text(struct barge_buf *out, const struct barge_value *v);
 /*

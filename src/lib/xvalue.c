@@ -288,49 +288,6 @@ void barge_uuid_v5(unsigned char out[16], const unsigned char ns[16],
 	out[8] = (unsigned char)((out[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int barge_uuid_parse(unsigned char out[16], const char *p, size_t n)
-{
-	if (n != 36)
-		return BARGE_EDATA;
-	for (size_t i = 0, o = 0; i < 36;) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (p[i++] != '-')
-				return BARGE_EDATA;
-			continue;
-		}
-		int hi = hexv(p[i]), lo = hexv(p[i + 1]);
-		if (hi < 0 || lo < 0)
-			return BARGE_EDATA;
-		out[o++] = (unsigned char)(hi << 4 | lo);
-		i += 2;
-	}
-	return 0;
-}
-
-void barge_uuid_format(char out[37], const unsigned char u[16])
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t o = 0;
-	for (size_t i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hx[u[i] >> 4];
-		out[o++] = hx[u[i] & 15];
-	}
-	out[o] = '\0';
-}
-
 /* ---- dates and times ------------------------------------------------------ */
 
 int barge_timestamp_parse(int64_t *us, const char *p, size_t n)
