@@ -95,7 +95,6 @@ int barge_buf_printf(struct barge_buf *b, const char *fmt, ...)
 
 int barge_buf_json_str(struct barge_buf *b, const char *s, size_t n)
 {
-	static const char hexd[] = "0123456789abcdef";
 	barge_buf_add(b, "\"", 1);
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -111,7 +110,8 @@ int barge_buf_json_str(struct barge_buf *b, const char *s, size_t n)
 		case '\t': barge_buf_add(b, "\\t", 2); break;
 		case '\r': barge_buf_add(b, "\\r", 2); break;
 		default: {
-			char u[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+			char u[6] = {'\\', 'u', '0', '0'};
+			barge_hex_encode(u + 4, &c, 1);
 			barge_buf_add(b, u, 6);
 		}
 		}

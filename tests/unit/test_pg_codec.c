@@ -165,6 +165,10 @@ static void literals(void)
 	v.p = "\x00\xff";
 	v.n = 2;
 	LIT("'\\x00ff'::bytea");
+	v.type = BARGE_T_UUID;
+	v.p = "\xab\xcd\xef\x00\x00\x00\x40\x00\x80\x00\x00\x00\x00\x00\x00\xff";
+	v.n = 16;
+	LIT("'abcdef00-0000-4000-8000-0000000000ff'::uuid");
 	v.type = BARGE_T_DATE;
 	v.i = -719468 - 366; /* 0001-02-29? no: 2 BC, year -1, March 1 */
 	LIT("'0002-03-01 BC'::date");

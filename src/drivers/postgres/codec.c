@@ -296,7 +296,7 @@ static void put_quoted(struct barge_buf *out, const char *p, size_t n)
 
 int pgc_literal(struct barge_buf *out, const struct barge_value *v)
 {
-	static const char hex[] = "0123456789abcdef";
+	char hx[37];
 	if (v->null)
 		return barge_buf_adds(out, "NULL");
 	switch (v->type) {
@@ -321,21 +321,16 @@ int pgc_literal(struct barge_buf *out, const struct barge_value *v)
 	case BARGE_T_BYTES:
 		barge_buf_adds(out, "'\\x");
 		for (size_t i = 0; i < v->n; i++) {
-			unsigned char c = (unsigned char)v->p[i];
-			barge_buf_add(out, &hex[c >> 4], 1);
-			barge_buf_add(out, &hex[c & 15], 1);
+			barge_hex_encode(hx, v->p + i, 1);
+			barge_buf_add(out, hx, 2);
 		}
 		return barge_buf_adds(out, "'::bytea");
 	case BARGE_T_UUID:
-		barge_buf_adds(out, "'");
-		for (size_t i = 0; i < v->n && i < 16; i++) {
-			unsigned char c = (unsigned char)v->p[i];
-			if (i == 4 || i == 6 || i == 8 || i == 10)
-				barge_buf_adds(out, "-");
-			barge_buf_add(out, &hex[c >> 4], 1);
-			barge_buf_add(out, &hex[c & 15], 1);
-		}
-		return barge_buf_adds(out, "'::uuid");
+		if (v->n != 16) /* every reader makes 16 bytes */
+			return barge_error_set(BARGE_EDATA, "a uuid value of %zu bytes",
+					       v->n);
+		barge_uuid_format(hx, (const unsigned char *)v->p);
+		return barge_buf_printf(out, "'%s'::uuid", hx);
 	case BARGE_T_DATE:
 		if (v->i == INT64_MAX || v->i == INT64_MIN)
 			return barge_buf_adds(out, v->i > 0 ? "'infinity'::date"
