@@ -50,11 +50,12 @@ void barge_digest_add(struct barge_digest *d, uint64_t lo, uint64_t hi)
 
 void barge_digest_hex(const struct barge_digest *d, char out[33])
 {
-	static const char hexd[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++) {
-		out[i] = hexd[(d->hi >> (60 - 4 * i)) & 15];
-		out[16 + i] = hexd[(d->lo >> (60 - 4 * i)) & 15];
+	unsigned char be[16];
+	for (int i = 0; i < 8; i++) {
+		be[i] = (unsigned char)(d->hi >> (56 - 8 * i));
+		be[8 + i] = (unsigned char)(d->lo >> (56 - 8 * i));
 	}
+	barge_hex_encode(out, be, sizeof be);
 	out[32] = '\0';
 }
 
@@ -158,14 +159,8 @@ static int hex4(const char *p, unsigned *out)
 {
 	unsigned v = 0;
 	for (int i = 0; i < 4; i++) {
-		int c = (unsigned char)p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		int d = barge_hex_digit((unsigned char)p[i]);
+		if (d < 0)
 			return -1;
 		v = v * 16 + (unsigned)d;
 	}
@@ -177,7 +172,6 @@ static void put_cp(struct barge_buf *o, unsigned cp)
 {
 	unsigned char u[4];
 	size_t n;
-	static const char hexd[] = "0123456789abcdef";
 	if (cp == '"' || cp == '\\') {
 		u[0] = '\\';
 		u[1] = (unsigned char)cp;
@@ -195,7 +189,9 @@ static void put_cp(struct barge_buf *o, unsigned cp)
 			put(o, sh, 2);
 			return;
 		}
-		char e[6] = {'\\', 'u', '0', '0', hexd[cp >> 4], hexd[cp & 15]};
+		unsigned char byte = (unsigned char)cp;
+		char e[6] = {'\\', 'u', '0', '0'};
+		barge_hex_encode(e + 4, &byte, 1);
 		put(o, e, 6);
 		return;
 	} else if (cp < 0x80) {

@@ -80,10 +80,10 @@ static int plain_text(const char *p, size_t n)
 
 static int put_hex(struct barge_buf *s, const char *tag, const char *p, size_t n)
 {
-	static const char hexd[] = "0123456789abcdef";
 	barge_buf_printf(s, "{\"%s\":\"", tag);
 	for (size_t i = 0; i < n; i++) {
-		char h[2] = {hexd[(unsigned char)p[i] >> 4], hexd[p[i] & 15]};
+		char h[2];
+		barge_hex_encode(h, p + i, 1);
 		barge_buf_add(s, h, 2);
 	}
 	return barge_buf_add(s, "\"}", 2);
@@ -117,17 +117,6 @@ int barge_key_to_json(char **out, const struct barge_key *k)
 	}
 	barge_buf_add(&s, "]", 1);
 	return barge_buf_detach(&s, out);
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static const char *skip_ws(const char *p)
@@ -184,7 +173,8 @@ int barge_key_from_json(struct barge_key **out, const char *json, size_t n,
 			p += 6;
 			v->p = w;
 			while (*p != '"') {
-				int hi = hexval(p[0]), lo = hi < 0 ? -1 : hexval(p[1]);
+				int hi = barge_hex_digit(p[0]),
+				    lo = hi < 0 ? -1 : barge_hex_digit(p[1]);
 				if (lo < 0)
 					goto bad;
 				*w++ = (char)(hi << 4 | lo);

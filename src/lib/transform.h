@@ -132,8 +132,7 @@ int barge_decimal_cmp(int *cmp, const char *a, size_t an, const char *b,
 /* RFC 4122 version 5 (SHA-1) UUID of `name` in namespace `ns`. */
 void barge_uuid_v5(unsigned char out[16], const unsigned char ns[16],
 		   const char *name, size_t n);
-int barge_uuid_parse(unsigned char out[16], const char *p, size_t n);
-void barge_uuid_format(char out[37], const unsigned char u[16]);
+/* barge_uuid_parse and barge_uuid_format are in util.h */
 /* The value's text form: what casts and text steps work on. */
 int barge_value_text(struct barge_buf *out, const struct barge_value *v);
 /*
@@ -144,7 +143,8 @@ int barge_value_text(struct barge_buf *out, const struct barge_value *v);
 int barge_cast_text(struct barge_value *v, struct barge_buf *scratch,
 		    const char *p, size_t n, int type, int precision, int scale,
 		    const char **why);
-/* Naive timestamp text <-> µs (for the timezone step). */
+/* Naive timestamp text (no offset mark, not even Z) <-> µs (for the
+ * timezone step, which reads wall time in a named zone). */
 int barge_timestamp_parse(int64_t *us, const char *p, size_t n);
 int barge_timestamp_format(struct barge_buf *out, int type, int64_t v);
 /* latin1 (enc 1) or cp1252 (enc 2) bytes to UTF-8; BARGE_EDATA on a byte

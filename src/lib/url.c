@@ -13,14 +13,6 @@ static const char *const known_schemes[] = {
 	"sqlite", "postgresql", "postgres", "mysql", "mariadb", "file", NULL,
 };
 
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* A percent-decoded copy of s[0..n). */
 static char *decode(const char *s, size_t n)
 {
@@ -28,9 +20,10 @@ static char *decode(const char *s, size_t n)
 	if (!d)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n + 1 && hexv(s[i + 1]) >= 0 &&
-		    i + 2 < n && hexv(s[i + 2]) >= 0) {
-			*w++ = (char)(hexv(s[i + 1]) << 4 | hexv(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n + 1 && barge_hex_digit(s[i + 1]) >= 0 &&
+		    i + 2 < n && barge_hex_digit(s[i + 2]) >= 0) {
+			*w++ = (char)(barge_hex_digit(s[i + 1]) << 4 |
+				      barge_hex_digit(s[i + 2]));
 			i += 2;
 		} else
 			*w++ = s[i];

@@ -95,7 +95,6 @@ int barge_buf_printf(struct barge_buf *b, const char *fmt, ...)
 
 int barge_buf_json_str(struct barge_buf *b, const char *s, size_t n)
 {
-	static const char hexd[] = "0123456789abcdef";
 	barge_buf_add(b, "\"", 1);
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -111,7 +110,8 @@ int barge_buf_json_str(struct barge_buf *b, const char *s, size_t n)
 		case '\t': barge_buf_add(b, "\\t", 2); break;
 		case '\r': barge_buf_add(b, "\\r", 2); break;
 		default: {
-			char u[6] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15]};
+			char u[6] = {'\\', 'u', '0', '0'};
+			barge_hex_encode(u + 4, &c, 1);
 			barge_buf_add(b, u, 6);
 		}
 		}
@@ -134,6 +134,60 @@ int barge_buf_detach(struct barge_buf *b, char **out)
 	b->p = NULL;
 	b->len = b->alloc = 0;
 	return 0;
+}
+
+/* ---- hex digits and UUID text ---- */
+
+int barge_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void barge_hex_encode(char *out, const void *p, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		*out++ = hexd[b[i] >> 4];
+		*out++ = hexd[b[i] & 15];
+	}
+}
+
+int barge_uuid_parse(unsigned char out[16], const char *p, size_t n)
+{
+	if (n != 36)
+		return BARGE_EDATA;
+	for (size_t i = 0, o = 0; i < 36;) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (p[i++] != '-')
+				return BARGE_EDATA;
+			continue;
+		}
+		int hi = barge_hex_digit(p[i]), lo = barge_hex_digit(p[i + 1]);
+		if (hi < 0 || lo < 0)
+			return BARGE_EDATA;
+		out[o++] = (unsigned char)(hi << 4 | lo);
+		i += 2;
+	}
+	return 0;
+}
+
+void barge_uuid_format(char out[37], const unsigned char u[16])
+{
+	size_t o = 0;
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		barge_hex_encode(out + o, u + i, 1);
+		o += 2;
+	}
+	out[o] = '\0';
 }
 
 int barge_utf8_valid(const char *s, size_t n)

@@ -1,6 +1,6 @@
 /*
  * Small internal helpers: a capped growable buffer (curl's dynbuf), UTF-8
- * validation, clocks, and JSON string escaping.
+ * validation, hex digits and UUID text, clocks, and JSON string escaping.
  */
 #ifndef BARGE_UTIL_H
 #define BARGE_UTIL_H
@@ -49,6 +49,20 @@ int barge_buf_json_str(struct barge_buf *b, const char *s, size_t n);
 int barge_buf_detach(struct barge_buf *b, char **out);
 
 int barge_utf8_valid(const char *p, size_t n);
+
+/* One hex digit, either case -> 0..15; -1 if `c` is not one. */
+int barge_hex_digit(int c);
+/* n bytes -> 2n lowercase hex digits at `out` (no NUL added). */
+void barge_hex_encode(char *out, const void *p, size_t n);
+
+/*
+ * UUID text <-> 16 bytes. Parsing takes the 36-character 8-4-4-4-12 form,
+ * hex digits in either case, and nothing else (no braces, no hyphen-less
+ * 32 digits, no URN): 0 or BARGE_EDATA, no message set (the caller names
+ * the value). Formatting writes lowercase 8-4-4-4-12 and a NUL.
+ */
+int barge_uuid_parse(unsigned char out[16], const char *p, size_t n);
+void barge_uuid_format(char out[37], const unsigned char u[16]);
 
 double barge_now(void);       /* wall clock, unix seconds */
 double barge_monotonic(void); /* seconds, monotonic */

@@ -288,87 +288,11 @@ void barge_uuid_v5(unsigned char out[16], const unsigned char ns[16],
 	out[8] = (unsigned char)((out[8] & 0x3f) | 0x80); /* RFC 4122 variant */
 }
 
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int barge_uuid_parse(unsigned char out[16], const char *p, size_t n)
-{
-	if (n != 36)
-		return BARGE_EDATA;
-	for (size_t i = 0, o = 0; i < 36;) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (p[i++] != '-')
-				return BARGE_EDATA;
-			continue;
-		}
-		int hi = hexv(p[i]), lo = hexv(p[i + 1]);
-		if (hi < 0 || lo < 0)
-			return BARGE_EDATA;
-		out[o++] = (unsigned char)(hi << 4 | lo);
-		i += 2;
-	}
-	return 0;
-}
-
-void barge_uuid_format(char out[37], const unsigned char u[16])
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t o = 0;
-	for (size_t i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hx[u[i] >> 4];
-		out[o++] = hx[u[i] & 15];
-	}
-	out[o] = '\0';
-}
-
 /* ---- dates and times ------------------------------------------------------ */
-
-/* type: DATE, TIME, TIMESTAMP (no offset), TIMESTAMPTZ (offset, or UTC). */
-static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
-{
-	const char *end = p + n;
-	int64_t days = 0, us = 0, off = 0;
-	if (type == BARGE_T_TIME) {
-		if (barge_iso_time(&p, end, &us) < 0 || p != end)
-			return -1;
-		*out = us;
-		return 0;
-	}
-	if (barge_iso_date(&p, end, &days) < 0)
-		return -1;
-	if (type == BARGE_T_DATE) {
-		*out = days;
-		return p == end ? 0 : -1;
-	}
-	if (p < end) {
-		if (*p != ' ' && *p != 'T')
-			return -1;
-		p++;
-		if (barge_iso_time(&p, end, &us) < 0)
-			return -1;
-		if (p < end && type == BARGE_T_TIMESTAMPTZ &&
-		    barge_iso_offset(&p, end, &off) < 0)
-			return -1;
-	}
-	if (p != end)
-		return -1;
-	*out = days * US_PER_DAY + us - off;
-	return 0;
-}
 
 int barge_timestamp_parse(int64_t *us, const char *p, size_t n)
 {
-	return parse_temporal(BARGE_T_TIMESTAMP, p, n, us) < 0 ? BARGE_EDATA : 0;
+	return barge_iso_temporal(us, BARGE_T_TIMESTAMP, p, n, BARGE_ISO_NAIVE);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -533,7 +457,7 @@ int barge_cast_text(struct barge_value *v, struct barge_buf *scratch,
 	case BARGE_T_TIME:
 	case BARGE_T_TIMESTAMP:
 	case BARGE_T_TIMESTAMPTZ:
-		if (parse_temporal(type, p, n, &v->i) < 0) {
+		if (barge_iso_temporal(&v->i, type, p, n, 0) < 0) {
 			*why = type == BARGE_T_DATE ? "not a valid date (YYYY-MM-DD)"
 			       : type == BARGE_T_TIME ? "not a valid time (HH:MM:SS)"
 			       : "not a valid timestamp (YYYY-MM-DD HH:MM:SS)";

@@ -198,6 +198,10 @@ int main(void)
 	barge_digest_add(&c, UINT64_MAX, 0);
 	barge_digest_add(&c, 1, 0);
 	CHECK(c.lo == 0 && c.hi == 1);
+	c.hi = UINT64_C(0x0123456789abcdef);
+	c.lo = UINT64_C(0xfedcba9876543210);
+	barge_digest_hex(&c, a);
+	CHECK_STR(a, "0123456789abcdeffedcba9876543210");
 
 	/* canonical JSON */
 	check_json(" { \"b\" : [1.0, 10e-1, 1E0, -0, 0.000], \"a\" : 2 } ",

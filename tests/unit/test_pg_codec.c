@@ -2,6 +2,7 @@
  * ways, date and timestamp epochs and infinities, literals. The byte
  * strings are what PostgreSQL 15's numeric_send writes. */
 #include "drivers/postgres/pg_codec.h"
+#include "civil.h"
 #include "harness.h"
 
 #include <math.h>
@@ -133,11 +134,11 @@ static void dates_and_times(void)
 
 	int64_t y;
 	int m, dd;
-	pgc_civil(0, &y, &m, &dd);
+	barge_civil_from_days(0, &y, &m, &dd);
 	CHECK(y == 1970 && m == 1 && dd == 1);
-	pgc_civil(-719468, &y, &m, &dd); /* 0000-03-01 = 1 BC */
+	barge_civil_from_days(-719468, &y, &m, &dd); /* 0000-03-01 = 1 BC */
 	CHECK(y == 0 && m == 3 && dd == 1);
-	pgc_civil(19782, &y, &m, &dd);
+	barge_civil_from_days(19782, &y, &m, &dd);
 	CHECK(y == 2024 && m == 2 && dd == 29);
 }
 
@@ -164,9 +165,31 @@ static void literals(void)
 	v.p = "\x00\xff";
 	v.n = 2;
 	LIT("'\\x00ff'::bytea");
+	v.type = BARGE_T_UUID;
+	v.p = "\xab\xcd\xef\x00\x00\x00\x40\x00\x80\x00\x00\x00\x00\x00\x00\xff";
+	v.n = 16;
+	LIT("'abcdef00-0000-4000-8000-0000000000ff'::uuid");
 	v.type = BARGE_T_DATE;
 	v.i = -719468 - 366; /* 0001-02-29? no: 2 BC, year -1, March 1 */
 	LIT("'0002-03-01 BC'::date");
+	/* PostgreSQL's first and last dates (Julian day 0 and the day before
+	 * 5874898-01-01), far outside 0000-9999, through the shared calendar */
+	const char *why = NULL;
+	CHECK_OK(pgc_date_from_pg(-2451545, &v.i, &why));
+	LIT("'4714-11-24 BC'::date");
+	CHECK_OK(pgc_date_from_pg(2147483494 - 2451545 - 1, &v.i, &why));
+	LIT("'5874897-12-31'::date");
+	CHECK(pgc_date_to_pg(v.i + 1, &(int32_t){0}, &why) == BARGE_EDATA);
+	v.i = -719528 - 1; /* the day before 0000-01-01 = 1 BC */
+	LIT("'0002-12-31 BC'::date");
+	/* the timestamp range's ends: PostgreSQL's first, and barge's last
+	 * (µs since 1970 in an int64 end some 30 years before PostgreSQL's) */
+	v.type = BARGE_T_TIMESTAMP;
+	v.i = INT64_C(9223371331200000000) - 1;
+	LIT("'294247-01-01 23:59:59.999999'::timestamp");
+	CHECK(pgc_ts_to_pg(v.i + 1, &(int64_t){0}, &why) == BARGE_EDATA);
+	v.i = -INT64_C(211813488000000000) + INT64_C(946684800000000);
+	LIT("'4714-11-24 00:00:00.000000 BC'::timestamp");
 	v.type = BARGE_T_TIMESTAMP;
 	v.i = -1;
 	LIT("'1969-12-31 23:59:59.999999'::timestamp");

@@ -455,6 +455,52 @@ static void test_read_conversions(void)
 	D->close(c);
 }
 
+/* Date/time TEXT with offset marks, as strftime('...Z') and other programs
+ * write them: a naive DATETIME column takes a zero offset (as it always
+ * did: the shared reader in civil.c keeps this reader's rule), a shifted
+ * one is refused, never moved. */
+static void test_read_temporal_marks(void)
+{
+	char path[1024];
+	struct barge_table_def *t = NULL;
+	int err = 0;
+
+	harness_path(path, sizeof path, "marks.db");
+	raw_exec(path,
+		 "CREATE TABLE m (id INTEGER PRIMARY KEY, ts DATETIME, "
+		 "tz TIMESTAMPTZ);"
+		 "INSERT INTO m VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ', "
+		 "'2024-01-02 03:04:05'), '2024-01-02 08:34:05+0530');"
+		 "INSERT INTO m VALUES (2, '2024-01-02 03:04:05+00:00', "
+		 "'2024-01-02 08:04:05+05');"
+		 "INSERT INTO m VALUES (3, '2024-01-02 03:04:05+00', "
+		 "'2024-01-02T03:04:05.000000000');"
+		 "CREATE TABLE bad (id INTEGER PRIMARY KEY, ts DATETIME);"
+		 "INSERT INTO bad VALUES (1, '2024-01-02 03:04:05+05:30');");
+	struct barge_conn *c = open_db(path, BARGE_OPEN_READ);
+	if (!c)
+		return;
+	CHECK_OK(D->describe(c, "m", &t));
+	struct barge_batch *b = t ? read_all(c, t, NULL, 0, &err) : NULL;
+	CHECK_OK(err);
+	CHECK(b && b->nrows == 3);
+	int64_t base = INT64_C(1704164645) * 1000000; /* 03:04:05Z */
+	for (size_t r = 0; b && r < b->nrows; r++) {
+		CHECK(barge_batch_i64(b, 1, r) == base);
+		CHECK(barge_batch_i64(b, 2, r) == base);
+	}
+	barge_batch_free(b);
+	barge_table_def_free(t);
+	t = NULL;
+	CHECK_OK(D->describe(c, "bad", &t));
+	b = t ? read_all(c, t, NULL, 0, &err) : NULL;
+	CHECK(err == BARGE_EDATA && b == NULL);
+	barge_error_clear();
+	barge_batch_free(b);
+	barge_table_def_free(t);
+	D->close(c);
+}
+
 /* ---- composite text keys, binary order ---- */
 
 static void test_keyset(void)
@@ -1018,6 +1064,7 @@ int main(void)
 	test_typemap();
 	test_roundtrip();
 	test_read_conversions();
+	test_read_temporal_marks();
 	test_keyset();
 	test_keyless();
 	test_modes();

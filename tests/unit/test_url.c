@@ -15,6 +15,11 @@ int main(void)
 	CHECK_STR(barge_url_param(u, "mode"), "ro");
 	barge_url_free(u);
 
+	/* hex digits in either case; a '%' without two of them stays */
+	CHECK_OK(barge_url_parse(&u, "sqlite:a%2Fb%2fc%4a%zz%4.db"));
+	CHECK_STR(u->path, "a/b/cJ%zz%4.db");
+	barge_url_free(u);
+
 	CHECK_OK(barge_url_parse(&u, "postgres://bob:s3cr%40t@db.local:6543/shop?sslmode=require"));
 	CHECK_STR(u->scheme, "postgresql");
 	CHECK_STR(u->user, "bob");

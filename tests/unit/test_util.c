@@ -50,9 +50,62 @@ static void test_buf(void)
 	barge_buf_dispose(&b);
 }
 
+/* One hex digit, and the encoder. */
+static void test_hex(void)
+{
+	static const char digits[] = "0123456789abcdefABCDEF";
+	for (int i = 0; digits[i]; i++)
+		CHECK(barge_hex_digit(digits[i]) == (i < 16 ? i : i - 6));
+	CHECK(barge_hex_digit('g') == -1 && barge_hex_digit('G') == -1);
+	CHECK(barge_hex_digit('/') == -1 && barge_hex_digit(':') == -1);
+	CHECK(barge_hex_digit('@') == -1 && barge_hex_digit('`') == -1);
+	CHECK(barge_hex_digit(0) == -1 && barge_hex_digit((char)0xe1) == -1);
+	char out[9] = "xxxxxxxx";
+	barge_hex_encode(out, "\x00\x9f\xff\x0a", 4);
+	CHECK_STR(out, "009fff0a");
+	barge_hex_encode(out, "", 0);
+	CHECK_STR(out, "009fff0a");
+}
+
+/*
+ * The one UUID parser (the SQLite reader and the plan's cast had a copy
+ * each; they took the same forms, which stay): 8-4-4-4-12, either case.
+ */
+static void test_uuid(void)
+{
+	static const char *const ok[] = {
+		"abcdef00-0000-4000-8000-0000000000ff",
+		"ABCDEF00-0000-4000-8000-0000000000FF",
+		"AbCdEf00-0000-4000-8000-0000000000fF",
+	};
+	static const char *const refused[] = {
+		"{abcdef00-0000-4000-8000-0000000000ff}",
+		"abcdef000000400080000000000000ff", /* 32 digits, no hyphens */
+		"urn:uuid:abcdef00-0000-4000-8000-0000000000ff",
+		"abcdef00-0000-4000-8000-0000000000f",
+		"abcdef00-0000-4000-8000-0000000000fff",
+		"abcdef000-000-4000-8000-0000000000ff",
+		"abcdef00-0000-4000-8000-0000000000fg",
+		"abcdef00 0000 4000 8000 0000000000ff",
+		" abcdef00-0000-4000-8000-0000000000f",
+	};
+	unsigned char u[16];
+	char back[37];
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		CHECK_OK(barge_uuid_parse(u, ok[i], strlen(ok[i])));
+		CHECK(u[0] == 0xab && u[6] == 0x40 && u[15] == 0xff);
+		barge_uuid_format(back, u);
+		CHECK_STR(back, ok[0]);
+	}
+	for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+		CHECK(barge_uuid_parse(u, refused[i], strlen(refused[i])) == BARGE_EDATA);
+}
+
 int main(void)
 {
 	test_utf8();
 	test_buf();
+	test_hex();
+	test_uuid();
 	return harness_done();
 }

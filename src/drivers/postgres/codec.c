@@ -4,6 +4,7 @@
  * See pg_codec.h; PostgreSQL's numeric.c and timestamp.h for the formats.
  */
 #include "pg_codec.h"
+#include "civil.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -258,20 +259,6 @@ int pgc_ts_to_pg(int64_t v, int64_t *out, const char **why)
 	return 0;
 }
 
-void pgc_civil(int64_t days, int64_t *y, int *m, int *d)
-{
-	/* Howard Hinnant's civil_from_days, in 64 bits. */
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
@@ -283,7 +270,7 @@ static void put_date(struct barge_buf *out, int64_t days, const char *tail)
 {
 	int64_t y;
 	int m, d;
-	pgc_civil(days, &y, &m, &d);
+	barge_civil_from_days(days, &y, &m, &d);
 	int bc = y <= 0;
 	barge_buf_printf(out, "%04" PRId64 "-%02d-%02d%s%s", bc ? 1 - y : y, m, d,
 			 tail, bc ? " BC" : "");
@@ -309,7 +296,7 @@ static void put_quoted(struct barge_buf *out, const char *p, size_t n)
 
 int pgc_literal(struct barge_buf *out, const struct barge_value *v)
 {
-	static const char hex[] = "0123456789abcdef";
+	char hx[37];
 	if (v->null)
 		return barge_buf_adds(out, "NULL");
 	switch (v->type) {
@@ -334,21 +321,16 @@ int pgc_literal(struct barge_buf *out, const struct barge_value *v)
 	case BARGE_T_BYTES:
 		barge_buf_adds(out, "'\\x");
 		for (size_t i = 0; i < v->n; i++) {
-			unsigned char c = (unsigned char)v->p[i];
-			barge_buf_add(out, &hex[c >> 4], 1);
-			barge_buf_add(out, &hex[c & 15], 1);
+			barge_hex_encode(hx, v->p + i, 1);
+			barge_buf_add(out, hx, 2);
 		}
 		return barge_buf_adds(out, "'::bytea");
 	case BARGE_T_UUID:
-		barge_buf_adds(out, "'");
-		for (size_t i = 0; i < v->n && i < 16; i++) {
-			unsigned char c = (unsigned char)v->p[i];
-			if (i == 4 || i == 6 || i == 8 || i == 10)
-				barge_buf_adds(out, "-");
-			barge_buf_add(out, &hex[c >> 4], 1);
-			barge_buf_add(out, &hex[c & 15], 1);
-		}
-		return barge_buf_adds(out, "'::uuid");
+		if (v->n != 16) /* every reader makes 16 bytes */
+			return barge_error_set(BARGE_EDATA, "a uuid value of %zu bytes",
+					       v->n);
+		barge_uuid_format(hx, (const unsigned char *)v->p);
+		return barge_buf_printf(out, "'%s'::uuid", hx);
 	case BARGE_T_DATE:
 		if (v->i == INT64_MAX || v->i == INT64_MIN)
 			return barge_buf_adds(out, v->i > 0 ? "'infinity'::date"

@@ -78,9 +78,6 @@ int pgc_date_to_pg(int64_t v, int32_t *out, const char **why);
 int pgc_ts_from_pg(int64_t pg, int64_t *out, const char **why);
 int pgc_ts_to_pg(int64_t v, int64_t *out, const char **why);
 
-/* Days since 1970-01-01 -> proleptic Gregorian y/m/d (year 0 = 1 BC). */
-void pgc_civil(int64_t days, int64_t *y, int *m, int *d);
-
 /*
  * A logical value as a PostgreSQL SQL literal with its type, for chunk
  * bounds in COPY (SELECT ...), which takes no parameters: 42, 'it''s',

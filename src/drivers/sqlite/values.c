@@ -14,46 +14,7 @@
 #define US_PER_DAY INT64_C(86400000000)
 #define DECIMAL_TEXT_MAX (1u << 20) /* longest decimal text accepted */
 
-/* ---- Dates and times (the calendar and ISO pieces are in src/lib/civil.c) ---- */
-
-static int parse_temporal(int type, const char *p, size_t n, int64_t *out)
-{
-	const char *end = p + n;
-	int64_t days = 0, us = 0, off = 0;
-	int has_off = 0;
-
-	if (type == BARGE_T_TIME) {
-		if (barge_iso_time(&p, end, &us) < 0 || p != end)
-			return -1;
-		*out = us;
-		return 0;
-	}
-	if (barge_iso_date(&p, end, &days) < 0)
-		return -1;
-	if (type == BARGE_T_DATE) {
-		*out = days;
-		return p == end ? 0 : -1;
-	}
-	if (p < end) {
-		if (*p != ' ' && *p != 'T')
-			return -1;
-		p++;
-		if (barge_iso_time(&p, end, &us) < 0)
-			return -1;
-		if (p < end) {
-			if (barge_iso_offset(&p, end, &off) < 0)
-				return -1;
-			has_off = 1;
-		}
-	}
-	if (p != end)
-		return -1;
-	/* A naive timestamp takes a UTC mark, never a shift of its clock. */
-	if (type == BARGE_T_TIMESTAMP && has_off && off != 0)
-		return -1;
-	*out = days * US_PER_DAY + us - off;
-	return 0;
-}
+/* ---- Dates and times (the calendar and the text reader are in src/lib/civil.c) ---- */
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -276,51 +237,6 @@ static int decimal_fits_numeric(const char *p, size_t n)
 	return sig <= 15 && e < 300 && e > -290;
 }
 
-/* ---- UUIDs ---- */
-
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int uuid_parse(const char *p, size_t n, unsigned char out[16])
-{
-	if (n != 36)
-		return -1;
-	for (size_t i = 0, o = 0; i < 36;) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (p[i++] != '-')
-				return -1;
-			continue;
-		}
-		int hi = hexv(p[i]), lo = hexv(p[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[o++] = (unsigned char)(hi << 4 | lo);
-		i += 2;
-	}
-	return 0;
-}
-
-static void uuid_format(const unsigned char *u, char out[37])
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t o = 0;
-	for (size_t i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hx[u[i] >> 4];
-		out[o++] = hx[u[i] & 15];
-	}
-	out[o] = '\0';
-}
-
 /* ---- Reading ---- */
 
 static int double_exact_i64(int64_t i, double *d)
@@ -395,7 +311,7 @@ int sq_value_conv(sqlite3_value *sv, int type, struct barge_value *v,
 	case BARGE_T_TIME:
 	case BARGE_T_TIMESTAMP:
 	case BARGE_T_TIMESTAMPTZ:
-		if (ct != SQLITE_TEXT || parse_temporal(type, p, n, &v->i) < 0)
+		if (ct != SQLITE_TEXT || barge_iso_temporal(&v->i, type, p, n, 0) < 0)
 			return BARGE_EDATA;
 		return 0;
 	case BARGE_T_DECIMAL:
@@ -427,7 +343,7 @@ int sq_value_conv(sqlite3_value *sv, int type, struct barge_value *v,
 			v->n = 16;
 			return 0;
 		}
-		if (ct != SQLITE_TEXT || uuid_parse(p, n, u) < 0)
+		if (ct != SQLITE_TEXT || barge_uuid_parse(u, p, n) < 0)
 			return BARGE_EDATA;
 		if (barge_buf_add(scratch, u, 16) < 0)
 			return scratch->err;
@@ -535,7 +451,7 @@ void sq_value_text(struct barge_buf *b, const struct barge_value *v)
 		break;
 	case BARGE_T_UUID:
 		if (v->n == 16) {
-			uuid_format((const unsigned char *)v->p, tmp);
+			barge_uuid_format(tmp, (const unsigned char *)v->p);
 			barge_buf_adds(b, tmp);
 			return;
 		}
@@ -606,7 +522,7 @@ int sq_bind_value(sqlite3_stmt *st, int idx, const struct barge_value *v,
 			*why = "a uuid is not 16 bytes";
 			return BARGE_EDATA;
 		}
-		uuid_format((const unsigned char *)v->p, tmp);
+		barge_uuid_format(tmp, (const unsigned char *)v->p);
 		return sqlite3_bind_text(st, idx, tmp, 36, SQLITE_TRANSIENT);
 	case BARGE_T_DATE:
 	case BARGE_T_TIME:
