@@ -3,7 +3,8 @@
  * (docs/verify.md, "Through the mapping"): the source rows the run
  * rejected, expected absent from the target, and the foreign keys the run
  * rewrote to a parent's uuid_v5 key (barge_keymap), rewritten the same way
- * on the source side. Kept apart from verify.c, which only calls these.
+ * on the source side. Kept apart from the rest of verify, which only calls
+ * these.
  */
 #ifndef BARGE_VERIFY_MAP_H
 #define BARGE_VERIFY_MAP_H
