@@ -16,6 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct barge_batch;
 struct barge_url;
 struct barge_value;
@@ -343,5 +347,9 @@ struct barge_driver {
 /* Drivers compiled in, looked up by URL scheme. */
 const struct barge_driver *barge_driver_for_scheme(const char *scheme);
 const struct barge_driver *const *barge_drivers(void); /* NULL-terminated */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -12,6 +12,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct barge_url_param {
 	char *key;
 	char *value;
@@ -36,7 +40,13 @@ struct barge_url {
  */
 int barge_url_parse(struct barge_url **out, const char *text);
 void barge_url_free(struct barge_url *u);
+/* A query parameter's value, or NULL; owned by `u`. */
 const char *barge_url_param(const struct barge_url *u, const char *key);
+/* The URL with any password hidden; owned by `u`. */
 const char *barge_url_redacted(const struct barge_url *u);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
