@@ -97,4 +97,14 @@ int barge_drv_fks_attach(const struct barge_ep *ep, struct barge_conn *c,
 
 void barge_names_free(char **names); /* a NULL-terminated name array */
 
+/* ---- The registry (drivers.c) ---- */
+
+/* barge_driver_find on a given NULL-terminated list (tests use a list of
+ * made-up drivers). */
+int barge_driver_find_in(const struct barge_driver **out,
+			 const struct barge_driver *const *list,
+			 const char *scheme);
+/* The known schemes for a message: "sqlite:, postgresql:, postgres:". */
+void barge_driver_schemes(char *buf, size_t size);
+
 #endif
