@@ -115,5 +115,6 @@ int barge_value_cmp(const struct barge_value *a, const struct barge_value *b);
 #include "barge/settings.h"
 #include "barge/job.h"
 #include "barge/verify.h"
+#include "barge/inspect.h"
 
 #endif

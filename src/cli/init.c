@@ -6,7 +6,6 @@
  * types. Nothing is opened on the target side: DST is only checked.
  */
 #include "cli.h"
-#include "inspect.h"
 #include "plan.h"
 #include "barge/barge.h"
 
@@ -54,7 +53,7 @@ static char *plan_url(const char *text, int *had_password)
 int cmd_init(int argc, char **argv)
 {
 	const char *src = NULL, *dst = NULL, *only = NULL;
-	struct inspection in;
+	struct barge_inspection in;
 	char *src_url = NULL, *dst_url = NULL, *yaml = NULL;
 	int rc = EXIT_DONE;
 
@@ -94,7 +93,7 @@ int cmd_init(int argc, char **argv)
 		goto out;
 	}
 
-	if (inspection_run(&in, src, only, INSPECT_COUNT) < 0 ||
+	if (barge_inspect(&in, src, only, BARGE_INSPECT_COUNT) < 0 ||
 	    barge_plan_emit(&yaml, src_url, dst_url,
 			    (const struct barge_table_def *const *)in.tables,
 			    in.ntables) < 0) {
@@ -119,7 +118,7 @@ int cmd_init(int argc, char **argv)
 		fputs("barge: init: passwords are not written into the plan; give them with the\n"
 		      "       engine's variables (PGPASSWORD, MYSQL_PWD) or env:NAME\n", stderr);
 out:
-	inspection_dispose(&in);
+	barge_inspection_dispose(&in);
 	free(src_url);
 	free(dst_url);
 	free(yaml);

@@ -95,6 +95,14 @@ int barge_drv_fks_detach(const struct barge_ep *ep, struct barge_conn *c,
 int barge_drv_fks_attach(const struct barge_ep *ep, struct barge_conn *c,
 			 const char *sql);
 
+/* Optional slot (inspect): 0 without doing anything when the driver has
+ * none. */
+int barge_drv_audit(const struct barge_ep *ep, struct barge_conn *c,
+		    struct barge_table_def *t);
+/* The driver's type mapping table (static), NULL and *n = 0 when none. */
+const struct barge_typemap *barge_drv_typemap(const struct barge_ep *ep,
+					      size_t *n);
+
 void barge_names_free(char **names); /* a NULL-terminated name array */
 
 /* ---- The registry (drivers.c) ---- */
