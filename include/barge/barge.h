@@ -3,8 +3,10 @@
  * idempotent, verified batches.
  *
  * The public API: error codes and the per-thread error slot, the logical
- * types, and the value view. The batch, the driver interface and the URL
- * parser have their own headers, included from here.
+ * types, and the value view. The batch, the driver interface, the URL
+ * parser, run settings, jobs (copy), verify and inspect have their own
+ * headers, all included from here: a program includes <barge/barge.h>
+ * only. docs/api.md describes the API and who frees what.
  */
 #ifndef BARGE_BARGE_H
 #define BARGE_BARGE_H
@@ -16,7 +18,7 @@
 extern "C" {
 #endif
 
-const char *barge_version(void);
+const char *barge_version(void); /* "0.1.0" (static) */
 
 /*
  * Return codes. 0 is success, negative a failure. Callers act on a few:
@@ -110,5 +112,9 @@ int barge_value_cmp(const struct barge_value *a, const struct barge_value *b);
 #include "barge/batch.h"
 #include "barge/url.h"
 #include "barge/driver.h"
+#include "barge/settings.h"
+#include "barge/job.h"
+#include "barge/verify.h"
+#include "barge/inspect.h"
 
 #endif

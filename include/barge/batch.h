@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct barge_value;
 
 struct barge_column {
@@ -121,5 +125,9 @@ static inline void barge_batch_get(const struct barge_batch *b, size_t col,
 	else
 		out->i = c->fixed[row];
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct barge_batch;
 struct barge_url;
 struct barge_value;
@@ -181,11 +185,21 @@ struct barge_lookup {
 	const char *value_column; /* optional: its value in the row found */
 };
 
+/*
+ * The version of this interface. A driver sets `version` to the one it was
+ * written for (a number, not this macro); the registry refuses a driver
+ * whose version differs. Raise it when a slot changes meaning or place.
+ */
+#define BARGE_DRIVER_VERSION 1
+
 struct barge_driver {
 	const char *name; /* "sqlite" */
-	int version;      /* of this interface: 1 */
+	int version;      /* the interface it was written for: 1 */
 	unsigned caps;    /* enum barge_caps */
-	const char *const *schemes; /* NULL-terminated URL schemes */
+	/* NULL-terminated URL schemes: the only list of them (url.c asks the
+	 * registry). The first is the canonical name that struct barge_url's
+	 * `scheme` gets ("postgres://" parses as "postgresql"). */
+	const char *const *schemes;
 
 	int (*open)(struct barge_conn **out, const struct barge_url *url,
 		    unsigned flags);
@@ -340,8 +354,18 @@ struct barge_driver {
 			 const char *where, char **out);
 };
 
-/* Drivers compiled in, looked up by URL scheme. */
+/*
+ * Drivers compiled in, looked up by URL scheme (static: nothing to free).
+ * barge_driver_find: 0, or BARGE_EUSAGE with a one-line error for a scheme
+ * no driver has, or one whose driver has another BARGE_DRIVER_VERSION.
+ * barge_driver_for_scheme: the same, NULL on failure (error slot set).
+ */
+int barge_driver_find(const struct barge_driver **out, const char *scheme);
 const struct barge_driver *barge_driver_for_scheme(const char *scheme);
 const struct barge_driver *const *barge_drivers(void); /* NULL-terminated */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -12,6 +12,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct barge_url_param {
 	char *key;
 	char *value;
@@ -36,7 +40,22 @@ struct barge_url {
  */
 int barge_url_parse(struct barge_url **out, const char *text);
 void barge_url_free(struct barge_url *u);
+/* A query parameter's value, or NULL; owned by `u`. (In C++ the function
+ * hides struct barge_url_param's name, which g++'s -Wshadow reports; the
+ * struct is still reachable as `struct barge_url_param`.) */
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 const char *barge_url_param(const struct barge_url *u, const char *key);
+#if defined(__cplusplus) && defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+/* The URL with any password hidden; owned by `u`. */
 const char *barge_url_redacted(const struct barge_url *u);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

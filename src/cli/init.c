@@ -6,7 +6,6 @@
  * types. Nothing is opened on the target side: DST is only checked.
  */
 #include "cli.h"
-#include "inspect.h"
 #include "plan.h"
 #include "barge/barge.h"
 
@@ -54,7 +53,7 @@ static char *plan_url(const char *text, int *had_password)
 int cmd_init(int argc, char **argv)
 {
 	const char *src = NULL, *dst = NULL, *only = NULL;
-	struct inspection in;
+	struct barge_inspection in;
 	char *src_url = NULL, *dst_url = NULL, *yaml = NULL;
 	int rc = EXIT_DONE;
 
@@ -84,6 +83,8 @@ int cmd_init(int argc, char **argv)
 	if (!src || !dst)
 		return cli_usage_error("init: usage: barge init SRC DST [--tables a,b] > plan.yaml");
 
+	/* a plan for a target this build cannot write would only fail later:
+	 * parsing DST refuses a scheme no compiled-in driver has */
 	int src_pw = 0, dst_pw = 0;
 	src_url = plan_url(src, &src_pw);
 	dst_url = src_url ? plan_url(dst, &dst_pw) : NULL;
@@ -91,20 +92,8 @@ int cmd_init(int argc, char **argv)
 		rc = cli_fail();
 		goto out;
 	}
-	/* a plan for a target this build cannot write would only fail later */
-	struct barge_url *d = NULL;
-	int err = barge_url_parse(&d, dst);
-	if (!err && !barge_driver_for_scheme(d->scheme))
-		err = barge_error_set(BARGE_EUSAGE,
-				      "%s: this build has no driver for '%s' URLs",
-				      barge_url_redacted(d), d->scheme);
-	barge_url_free(d);
-	if (err) {
-		rc = cli_fail();
-		goto out;
-	}
 
-	if (inspection_run(&in, src, only, INSPECT_COUNT) < 0 ||
+	if (barge_inspect(&in, src, only, BARGE_INSPECT_COUNT) < 0 ||
 	    barge_plan_emit(&yaml, src_url, dst_url,
 			    (const struct barge_table_def *const *)in.tables,
 			    in.ntables) < 0) {
@@ -129,7 +118,7 @@ int cmd_init(int argc, char **argv)
 		fputs("barge: init: passwords are not written into the plan; give them with the\n"
 		      "       engine's variables (PGPASSWORD, MYSQL_PWD) or env:NAME\n", stderr);
 out:
-	inspection_dispose(&in);
+	barge_inspection_dispose(&in);
 	free(src_url);
 	free(dst_url);
 	free(yaml);

@@ -356,3 +356,19 @@ int barge_drv_fks_attach(const struct barge_ep *ep, struct barge_conn *c,
 	FAULT("fks_attach");
 	return ep->drv->fks_attach(c, sql);
 }
+
+int barge_drv_audit(const struct barge_ep *ep, struct barge_conn *c,
+		    struct barge_table_def *t)
+{
+	if (!ep->drv->audit)
+		return 0;
+	FAULT("audit");
+	return ep->drv->audit(c, t);
+}
+
+const struct barge_typemap *barge_drv_typemap(const struct barge_ep *ep,
+					      size_t *n)
+{
+	*n = 0;
+	return ep->drv->typemap ? ep->drv->typemap(n) : NULL;
+}

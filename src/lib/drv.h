@@ -95,6 +95,24 @@ int barge_drv_fks_detach(const struct barge_ep *ep, struct barge_conn *c,
 int barge_drv_fks_attach(const struct barge_ep *ep, struct barge_conn *c,
 			 const char *sql);
 
+/* Optional slot (inspect): 0 without doing anything when the driver has
+ * none. */
+int barge_drv_audit(const struct barge_ep *ep, struct barge_conn *c,
+		    struct barge_table_def *t);
+/* The driver's type mapping table (static), NULL and *n = 0 when none. */
+const struct barge_typemap *barge_drv_typemap(const struct barge_ep *ep,
+					      size_t *n);
+
 void barge_names_free(char **names); /* a NULL-terminated name array */
+
+/* ---- The registry (drivers.c) ---- */
+
+/* barge_driver_find on a given NULL-terminated list (tests use a list of
+ * made-up drivers). */
+int barge_driver_find_in(const struct barge_driver **out,
+			 const struct barge_driver *const *list,
+			 const char *scheme);
+/* The known schemes for a message: "sqlite:, postgresql:, postgres:". */
+void barge_driver_schemes(char *buf, size_t size);
 
 #endif

@@ -24,22 +24,12 @@
 #ifndef BARGE_PLAN_H
 #define BARGE_PLAN_H
 
+#include "barge/settings.h" /* struct barge_settings, barge_mode_parse */
+
 #include <stddef.h>
 #include <stdint.h>
 
 struct barge_table_def;
-
-/* Per-run settings; in a plan under `defaults:` and per table. -1/NULL =
- * not set (inherit). */
-struct barge_settings {
-	int64_t chunk_rows;  /* rows per chunk (planned by key), 0 = auto */
-	int64_t batch_rows;  /* rows per batch in memory */
-	int jobs;            /* worker threads */
-	int mode;            /* enum barge_mode, -1 = unset */
-	int retries;         /* retries of a transient failure per chunk */
-	int max_failures;    /* circuit breaker: consecutive failed chunks */
-	int queue_depth;     /* batches in flight between reader and writer */
-};
 
 struct barge_plan_column {
 	char *name;   /* source column */
@@ -88,17 +78,6 @@ struct barge_plan {
 	struct barge_plan_table *tables;
 	char *path;     /* the file it was read from, or NULL */
 };
-
-/* Settings with every field "unset". */
-void barge_settings_unset(struct barge_settings *s);
-/* Fill unset fields of `s` from `from`. */
-void barge_settings_inherit(struct barge_settings *s,
-			    const struct barge_settings *from);
-/* The built-in defaults (chunk_rows auto, batch_rows 2000, jobs 1, ...). */
-void barge_settings_builtin(struct barge_settings *s);
-/* "insert" -> BARGE_MODE_INSERT ...; BARGE_EUSAGE on an unknown name. */
-int barge_mode_parse(int *out, const char *name);
-const char *barge_mode_name(int mode);
 
 /*
  * Read a plan from a YAML file / from memory. Errors are BARGE_EUSAGE (or

@@ -1,17 +1,16 @@
 /*
  * Endpoint URL parsing (include/barge/url.h). The password is held apart
  * and the redacted form is built here once, so nothing else needs to know
- * where a password may hide.
+ * where a password may hide. The schemes are the drivers' own (the
+ * registry, drivers.c): a scheme no compiled-in driver has is refused here.
  */
 #include "barge/barge.h"
+#include "drv.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known_schemes[] = {
-	"sqlite", "postgresql", "postgres", "mysql", "mariadb", "file", NULL,
-};
 
 /* A percent-decoded copy of s[0..n). */
 static char *decode(const char *s, size_t n)
@@ -159,34 +158,26 @@ int barge_url_parse(struct barge_url **out, const char *text)
 	for (size_t i = 0; i < slen; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789+-.", text[i] | 0x20))
 			slen = 0;
-	if (!slen)
+	if (!slen) {
+		char known[256];
+		barge_driver_schemes(known, sizeof known);
 		return barge_error_set(BARGE_EUSAGE,
-				       "'%s' is not an endpoint URL (expected sqlite:PATH, "
-				       "postgresql://..., mysql://... or file:///DIR)",
-				       strchr(text, '@') ? "(hidden)" : text);
-	int known = 0;
-	for (size_t i = 0; known_schemes[i]; i++)
-		if (strlen(known_schemes[i]) == slen &&
-		    strncmp(known_schemes[i], text, slen) == 0)
-			known = 1;
-	if (!known)
-		return barge_error_set(BARGE_EUSAGE,
-				       "unknown URL scheme '%.*s' (expected sqlite:, "
-				       "postgresql:, mysql: or file:)", (int)slen, text);
+				       "'%s' is not an endpoint URL (expected one of %s)",
+				       strchr(text, '@') ? "(hidden)" : text, known);
+	}
 
 	u = calloc(1, sizeof *u);
 	if (!u)
 		goto out;
 	if (!(u->scheme = decode(text, slen)))
 		goto out;
-	if (strcmp(u->scheme, "postgres") == 0) {
-		free(u->scheme);
-		u->scheme = strdup("postgresql");
-	} else if (strcmp(u->scheme, "mariadb") == 0) {
-		free(u->scheme);
-		u->scheme = strdup("mysql");
-	}
-	if (!u->scheme)
+	/* the registry knows the scheme; its first is the canonical name */
+	const struct barge_driver *drv = NULL;
+	if ((err = barge_driver_find(&drv, u->scheme)) < 0)
+		goto out;
+	err = BARGE_ENOMEM;
+	free(u->scheme);
+	if (!(u->scheme = strdup(drv->schemes[0])))
 		goto out;
 	rest = colon + 1;
 	q = strchr(rest, '?');

@@ -31,7 +31,7 @@ int main(void)
 	CHECK_STR(barge_url_redacted(u), "postgres://bob:***@db.local:6543/shop?sslmode=require");
 	barge_url_free(u);
 
-	CHECK_OK(barge_url_parse(&u, "mysql://root@[::1]:3306/x"));
+	CHECK_OK(barge_url_parse(&u, "postgresql://root@[::1]:3306/x"));
 	CHECK_STR(u->host, "::1");
 	CHECK_STR(u->port, "3306");
 	CHECK(u->password == NULL);
