@@ -494,6 +494,7 @@ void barge_run_free(struct barge_run *r)
 
 struct run_arg {
 	int64_t id;
+	int main_run; /* run_get_fn: the newest whole-copy run */
 	const char *source, *target, *tables, *config, *status;
 	struct barge_run *out;
 };
@@ -537,7 +538,17 @@ int barge_state_run_create(struct barge_state *st, const char *source,
 	return 0;
 }
 
-/* id = 0: the newest run. */
+/*
+ * A run's kind is the "kind" member of its config (engine.c writes
+ * {"kind":"copy"|"row",...}), read as JSON by SQLite, not searched for
+ * in the text (CASE: json_extract fails on text that is not JSON). A
+ * config that is missing, not JSON or without a kind is a whole copy's.
+ */
+#define RUN_IS_MAIN                                                        \
+	"CASE WHEN json_valid(config) THEN json_extract(config, '$.kind')" \
+	" END IS NOT 'row'"
+
+/* id = 0: the newest run; with main_run, the newest whole-copy run. */
 static int run_get_fn(struct barge_state *st, void *varg)
 {
 	struct run_arg *a = varg;
@@ -550,6 +561,10 @@ static int run_get_fn(struct barge_state *st, void *varg)
 	if ((rc = prep(st, &s, a->id
 			       ? "SELECT id, source, target, tables, config, status, started,"
 				 " finished, pid FROM runs WHERE id = ?"
+			       : a->main_run
+			       ? "SELECT id, source, target, tables, config, status, started,"
+				 " finished, pid FROM runs WHERE " RUN_IS_MAIN
+				 " ORDER BY id DESC LIMIT 1"
 			       : "SELECT id, source, target, tables, config, status, started,"
 				 " finished, pid FROM runs ORDER BY id DESC LIMIT 1")) < 0)
 		goto out;
@@ -1490,28 +1505,19 @@ int barge_state_rejects(struct barge_state *st, int64_t run, const char *table,
 /* The newest whole-copy run (state.h). */
 int barge_state_run_main(struct barge_state *st, struct barge_run **out)
 {
-	struct barge_run *r = NULL;
-	int err = barge_state_run_latest(st, &r);
+	struct run_arg a = {.main_run = 1};
+	int rc;
+
 	*out = NULL;
-	if (err == BARGE_ENOTFOUND) {
+	rc = state_tx(st, TX_READ, run_get_fn, &a);
+	if (rc == BARGE_ENOTFOUND) {
 		barge_error_clear();
 		return 0;
 	}
-	while (err == 0 && r) {
-		if (!r->config || !strstr(r->config, "\"kind\":\"row\"")) {
-			*out = r;
-			return 0;
-		}
-		int64_t id = r->id - 1;
-		barge_run_free(r);
-		r = NULL;
-		if (id < 1)
-			return 0;
-		err = barge_state_run_get(st, id, &r);
-		if (err == BARGE_ENOTFOUND) {
-			barge_error_clear();
-			return 0;
-		}
+	if (rc < 0) {
+		barge_run_free(a.out);
+		return rc;
 	}
-	return err;
+	*out = a.out;
+	return 0;
 }

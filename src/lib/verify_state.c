@@ -10,30 +10,6 @@
 
 /* ---- Against the state store ------------------------------------------------------- */
 
-/* The newest whole-copy run (one-row runs are skipped). */
-static int latest_copy_run(struct barge_state *st, struct barge_run **out)
-{
-	struct barge_run *r = NULL;
-	int err = barge_state_run_latest(st, &r);
-	*out = NULL;
-	while (err == 0 && r) {
-		if (!r->config || !strstr(r->config, "\"kind\":\"row\"")) {
-			*out = r;
-			return 0;
-		}
-		int64_t id = r->id - 1;
-		barge_run_free(r);
-		r = NULL;
-		if (id < 1)
-			break;
-		err = barge_state_run_get(st, id, &r);
-	}
-	if (err == 0 || err == BARGE_ENOTFOUND)
-		return barge_error_set(BARGE_ENOTFOUND,
-				       "the state file holds no copy run to check against");
-	return err;
-}
-
 /* The target name the run's config recorded for a source table. */
 static char *config_target(const char *config, const char *table)
 {
@@ -217,8 +193,13 @@ int verify_against_state(const struct barge_verify_opts *o,
 	if (!o->state_path)
 		return barge_error_set(BARGE_EUSAGE, "--against-state needs --state");
 	if ((err = barge_state_open(&st, o->state_path, 0)) < 0 ||
-	    (err = latest_copy_run(st, &run)) < 0)
+	    (err = barge_state_run_main(st, &run)) < 0)
 		goto out;
+	if (!run) {
+		err = barge_error_set(BARGE_ENOTFOUND,
+				      "the state file holds no copy run to check against");
+		goto out;
+	}
 	if ((err = barge_ep_init(&dst, o->target ? o->target : run->target)) < 0 ||
 	    (err = barge_drv_open(&dst, &dc, BARGE_OPEN_READ)) < 0 ||
 	    (err = barge_drv_snapshot_begin(&dst, dc, &token)) < 0)

@@ -200,6 +200,71 @@ static const struct barge_unit_plan plan_b[] = {
 	{"[\"m\",5]", NULL, 1},
 };
 
+/* The run a `run` resumes and `verify --against-state` checks: the newest
+ * whose config's "kind" is not "row". The kind is read as JSON: a row
+ * run written with spaces is still skipped, and a "kind":"row" deeper in
+ * a copy run's config (or inside a string) does not make it a row run;
+ * finding the text "kind":"row" anywhere got both wrong. */
+static void test_run_main(void)
+{
+	char path[1024];
+	struct barge_state *st = NULL;
+	struct barge_run *r = NULL;
+	int64_t copy1 = 0, row1 = 0, copy2 = 0, row2 = 0, copy3 = 0, copy4 = 0;
+
+	harness_path(path, sizeof path, "state_run_main.db");
+	CHECK_OK(barge_state_open(&st, path, 1));
+	if (!st)
+		return;
+	CHECK_OK(barge_state_run_main(st, &r));
+	CHECK(r == NULL);
+
+	CHECK_OK(barge_state_run_create(st, "sqlite:///a.db", "sqlite:///b.db", "t",
+					"{\"kind\":\"copy\",\"command\":\"x \\\"kind\\\":\\\"row\\\"\"}",
+					&copy1));
+	CHECK_OK(barge_state_run_main(st, &r));
+	CHECK(r && r->id == copy1);
+	barge_run_free(r);
+	r = NULL;
+
+	CHECK_OK(barge_state_run_create(st, "sqlite:///a.db", "sqlite:///b.db", "t",
+					"{\"kind\": \"row\", \"mode\": \"upsert\"}", &row1));
+	CHECK_OK(barge_state_run_main(st, &r));
+	CHECK(r && r->id == copy1);
+	barge_run_free(r);
+	r = NULL;
+
+	CHECK_OK(barge_state_run_create(st, "sqlite:///a.db", "sqlite:///b.db", "t",
+					"{\"kind\":\"copy\",\"tables\":[{\"name\":\"t\","
+					"\"kind\":\"row\"}]}", &copy2));
+	CHECK_OK(barge_state_run_main(st, &r));
+	CHECK(r && r->id == copy2);
+	barge_run_free(r);
+	r = NULL;
+
+	CHECK_OK(barge_state_run_create(st, "sqlite:///a.db", "sqlite:///b.db", "t",
+					"{\"kind\":\"row\"}", &row2));
+	CHECK_OK(barge_state_run_main(st, &r));
+	CHECK(r && r->id == copy2);
+	barge_run_free(r);
+	r = NULL;
+
+	/* no config, or one that is not JSON: a whole copy (older runs) */
+	CHECK_OK(barge_state_run_create(st, "sqlite:///a.db", "sqlite:///b.db", "t",
+					NULL, &copy3));
+	CHECK_OK(barge_state_run_main(st, &r));
+	CHECK(r && r->id == copy3);
+	barge_run_free(r);
+	r = NULL;
+	CHECK_OK(barge_state_run_create(st, "sqlite:///a.db", "sqlite:///b.db", "t",
+					"{\"kind\":\"row\"", &copy4));
+	CHECK_OK(barge_state_run_main(st, &r));
+	CHECK(r && r->id == copy4);
+	CHECK(row1 > copy1 && row2 > copy2);
+	barge_run_free(r);
+	barge_state_close(st);
+}
+
 static void test_units(void)
 {
 	char path[1024];
@@ -779,6 +844,7 @@ int main(void)
 {
 	test_open();
 	test_runs_and_flags();
+	test_run_main();
 	test_units();
 	test_log();
 	test_progress();
