@@ -102,14 +102,17 @@ int barge_key_from_json(struct barge_key **out, const char *json,
 
 /*
  * One unit of work: a table's key range [lo, hi); lo == NULL is unbounded
- * below, hi == NULL unbounded above. With by_rowid the "key" is the
- * engine's row address (one INT64).
+ * below, hi == NULL unbounded above. With hi_incl the range is [lo, hi],
+ * hi included: lo == hi is a point chunk, that one key (a one-row run,
+ * a row barge fix copies again), so no key needs a "successor". With
+ * by_rowid the "key" is the engine's row address (one INT64).
  */
 struct barge_chunk {
 	int64_t unit_id;   /* id in the state store, 0 when not stored */
 	int64_t seq;       /* 0-based chunk number within its table */
 	struct barge_key *lo;
 	struct barge_key *hi;
+	int hi_incl;       /* [lo, hi]: hi included; lo == hi is one key */
 	int by_rowid;
 };
 
@@ -253,8 +256,9 @@ struct barge_driver {
 	int (*begin)(struct barge_conn *c);
 	int (*commit)(struct barge_conn *c);
 	int (*rollback)(struct barge_conn *c);
-	/* Delete the rows of [chunk->lo, chunk->hi) by the table's key (or by
-	 * row address when chunk->by_rowid), inside the open transaction. */
+	/* Delete the rows of [chunk->lo, chunk->hi) ([lo, hi] with
+	 * chunk->hi_incl) by the table's key (or by row address when
+	 * chunk->by_rowid), inside the open transaction. */
 	int (*delete_range)(struct barge_conn *c,
 			    const struct barge_table_def *t,
 			    const struct barge_chunk *chunk);

@@ -107,8 +107,8 @@ int barge_verify(const struct barge_verify_opts *o,
 
 /*
  * Re-copy the differences listed in `res` (from barge_verify with the same
- * options) from the source to the target: each differing key's range
- * [key, successor) is deleted in the target and copied again, one target
+ * options) from the source to the target: each differing key (the point
+ * chunk [key, key]) is deleted in the target and copied again, one target
  * transaction per table. Keyless tables: missing rows are inserted; extra
  * rows cannot be deleted without a key and are counted in *unfixable.
  * `res` stays the caller's (it is only read).

@@ -39,6 +39,29 @@ void barge_chunk_key_types(int *types, const struct barge_table_def *t,
 		types[i] = t->cols[t->key[i]].type;
 }
 
+int barge_chunk_from_json(struct barge_chunk *ch, const struct barge_table_def *t,
+			  int by_rowid, const char *lo, const char *hi)
+{
+	int types[64];
+	size_t nk = by_rowid ? 1 : t->nkey;
+	int err;
+
+	memset(ch, 0, sizeof *ch);
+	if (nk > 64)
+		return barge_error_set(BARGE_EUSAGE, "a key of more than 64 columns");
+	barge_chunk_key_types(types, t, by_rowid);
+	ch->by_rowid = by_rowid;
+	if ((lo && (err = barge_key_from_json(&ch->lo, lo, nk, types)) < 0) ||
+	    (hi && (err = barge_key_from_json(&ch->hi, hi, nk, types)) < 0)) {
+		barge_key_free(ch->lo);
+		ch->lo = NULL;
+		return err;
+	}
+	/* planned boundaries only grow, so lo == hi is a one-row unit */
+	ch->hi_incl = ch->lo && ch->hi && barge_key_cmp(ch->lo, ch->hi) == 0;
+	return 0;
+}
+
 void barge_chunk_list_dispose(struct barge_chunk_list *l)
 {
 	for (size_t i = 0; l->units && i < l->n; i++) {

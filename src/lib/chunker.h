@@ -55,4 +55,15 @@ int64_t barge_chunk_rows_auto(int64_t rows, int jobs);
 void barge_chunk_key_types(int *types, const struct barge_table_def *t,
 			   int by_rowid);
 
+/*
+ * The chunk of a unit from its JSON bounds (NULL = open), parsed with the
+ * types of t's key (or the row address when by_rowid). A unit whose two
+ * bounds are one key (a one-row run's: lo == hi) is the point chunk
+ * [lo, hi] (hi_incl); planned chunks never have lo == hi. The engine and
+ * verify both make their chunks here. The caller frees ch->lo and ch->hi
+ * (on a failure nothing is left to free). unit_id and seq are left 0.
+ */
+int barge_chunk_from_json(struct barge_chunk *ch, const struct barge_table_def *t,
+			  int by_rowid, const char *lo, const char *hi);
+
 #endif

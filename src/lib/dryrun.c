@@ -1,7 +1,7 @@
 /*
  * Runs that plan in memory: the dry run (read and map every chunk, count
  * the rejects by rule, write nothing, no state file) and the one-row run
- * of `run --table T --key K` (a unit [K, succ(K)) of its own).
+ * of `run --table T --key K` (a unit [K, K] of its own).
  */
 #include "engine_int.h"
 #include "queue.h"
@@ -12,25 +12,50 @@
 
 /* ---- One-row runs ------------------------------------------------------ */
 
-/* Parse "a,b" into a key tuple of the table's key types. */
+/* `--key` as a JSON array, the state store's form: ["a,b",3], a text that
+ * is not plain printable UTF-8 as {"x":"hex"}. */
+static int parse_json_key(struct barge_key **out, const struct tbl *t,
+			  const char *text)
+{
+	const struct barge_table_def *d = t->src;
+	int types[16];
+
+	barge_chunk_key_types(types, d, 0);
+	if (barge_key_from_json(out, text, d->nkey, types) < 0)
+		return barge_error_set(BARGE_EUSAGE,
+				       "--key %s is not a JSON array of the %zu key "
+				       "values of table '%s' (a text that is not "
+				       "plain UTF-8 as {\"x\":\"hex\"})",
+				       text, d->nkey, d->name);
+	for (size_t i = 0; i < (*out)->n; i++)
+		if ((*out)->v[i].null) {
+			barge_key_free(*out);
+			*out = NULL;
+			return barge_error_set(BARGE_EUSAGE, "--key %s: a key value "
+					       "cannot be null", text);
+		}
+	return 0;
+}
+
+/* Parse "a,b" (or a JSON array) into a key tuple of the table's key types. */
 static int parse_row_key(struct barge_key **out, const struct tbl *t,
 			 const char *text)
 {
 	const struct barge_table_def *d = t->src;
 	struct barge_value vals[16];
-	char *copy = strdup(text), *save = NULL, *tok;
+	char *copy = NULL, *save = NULL, *tok;
 	size_t n = 0;
 	int err = 0;
 
 	memset(vals, 0, sizeof vals);
-	if (!copy)
+	if (d->nkey == 0 || d->nkey > 16)
+		return barge_error_set(BARGE_EUSAGE,
+				       "table '%s' has no key to pick one row by",
+				       d->name);
+	if (text[0] == '[')
+		return parse_json_key(out, t, text);
+	if (!(copy = strdup(text)))
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
-	if (d->nkey == 0 || d->nkey > 16) {
-		err = barge_error_set(BARGE_EUSAGE,
-				      "table '%s' has no key to pick one row by",
-				      d->name);
-		goto out;
-	}
 	for (tok = d->nkey == 1 ? copy : strtok_r(copy, ",", &save); tok;
 	     tok = d->nkey == 1 ? NULL : strtok_r(NULL, ",", &save)) {
 		if (n == d->nkey)
@@ -64,7 +89,7 @@ static int parse_row_key(struct barge_key **out, const struct tbl *t,
 	if (n != d->nkey) {
 		err = barge_error_set(BARGE_EUSAGE,
 				      "table '%s' has a key of %zu columns; give --key "
-				      "as %zu comma-separated values",
+				      "as %zu comma-separated values or a JSON array",
 				      d->name, d->nkey, d->nkey);
 		goto out;
 	}
@@ -74,63 +99,33 @@ out:
 	return err;
 }
 
-/* The smallest key above k in binary order: the last column's successor. */
-static int key_successor(struct barge_key **out, const struct barge_key *k)
-{
-	struct barge_value vals[16];
-	char *buf = NULL;
-	int err;
-
-	memcpy(vals, k->v, k->n * sizeof *vals);
-	struct barge_value *last = &vals[k->n - 1];
-	if (last->type == BARGE_T_INT64) {
-		if (last->i == INT64_MAX)
-			return barge_key_new(out, 0, NULL) < 0 ? BARGE_ENOMEM : 0;
-		last->i++;
-		return barge_key_new(out, k->n, vals);
-	}
-	buf = malloc(last->n + 1);
-	if (!buf)
-		return barge_error_set(BARGE_ENOMEM, "out of memory");
-	memcpy(buf, last->p, last->n);
-	buf[last->n] = '\0';
-	last->p = buf;
-	last->n++;
-	err = barge_key_new(out, k->n, vals);
-	free(buf);
-	return err;
-}
-
-/* `run --table T --key K`: a run of its own with one unit [K, succ(K)). */
+/* `run --table T --key K`: a run of its own with one unit, the point
+ * chunk [K, K] (stored with lo == hi, barge_chunk_from_json). */
 int engine_plan_one_row(struct ctx *cx, struct tbl **only)
 {
 	struct tbl *t = tbl_find(cx, cx->job->only_table);
-	struct barge_key *lo = NULL, *hi = NULL;
-	char *ljson = NULL, *hjson = NULL;
+	struct barge_key *k = NULL;
+	char *json = NULL;
 	int err;
 
 	if (!t)
 		return barge_error_set(BARGE_EUSAGE, "no table '%s' in this job",
 				       cx->job->only_table);
 	/* any key picks a row, also one whose columns may hold NULL (such a
-	 * table is chunked by rowid, but [K, succ(K)) still holds just K) */
+	 * table is chunked by rowid, but [K, K] still holds just K) */
 	if (t->src->nkey == 0)
 		return barge_error_set(BARGE_EUSAGE,
 				       "table '%s' has no key to pick one row by",
 				       t->src->name);
-	if ((err = parse_row_key(&lo, t, cx->job->only_key)) < 0 ||
-	    (err = key_successor(&hi, lo)) < 0 ||
-	    (err = barge_key_to_json(&ljson, lo)) < 0 ||
-	    (hi->n && (err = barge_key_to_json(&hjson, hi)) < 0))
+	if ((err = parse_row_key(&k, t, cx->job->only_key)) < 0 ||
+	    (err = barge_key_to_json(&json, k)) < 0)
 		goto out;
-	struct barge_unit_plan up = {.lo = ljson, .hi = hjson};
+	struct barge_unit_plan up = {.lo = json, .hi = json};
 	err = barge_state_units_add(cx->st, cx->run, t->src->name, 1, &up);
 	*only = t;
 out:
-	barge_key_free(lo);
-	barge_key_free(hi);
-	free(ljson);
-	free(hjson);
+	barge_key_free(k);
+	free(json);
 	return err;
 }
 

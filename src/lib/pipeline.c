@@ -190,22 +190,11 @@ int worker_batches(struct worker *w, struct tbl *t)
 int engine_unit_chunk(struct barge_chunk *ch, const struct barge_unit *u,
 		      const struct tbl *t)
 {
-	int types[64];
-	size_t nk = u->by_rowid ? 1 : t->src->nkey;
-	int err = 0;
+	int err = barge_chunk_from_json(ch, t->src, u->by_rowid, u->lo, u->hi);
 
-	memset(ch, 0, sizeof *ch);
-	if (nk > 64)
-		return barge_error_set(BARGE_EUSAGE, "a key of more than 64 columns");
-	barge_chunk_key_types(types, t->src, u->by_rowid);
 	ch->unit_id = u->id;
 	ch->seq = u->seq;
-	ch->by_rowid = u->by_rowid;
-	if (u->lo && (err = barge_key_from_json(&ch->lo, u->lo, nk, types)) < 0)
-		return err;
-	if (u->hi && (err = barge_key_from_json(&ch->hi, u->hi, nk, types)) < 0)
-		return err;
-	return 0;
+	return err;
 }
 
 void chunk_dispose(struct barge_chunk *ch)

@@ -26,22 +26,6 @@ static int take_work(struct vctx *cx, struct vwork *out)
 	return got;
 }
 
-static int chunk_from_unit(struct barge_chunk *ch, const struct vt *t,
-			   const struct barge_unit_plan *u)
-{
-	int types[64];
-	int err = 0;
-	memset(ch, 0, sizeof *ch);
-	if (t->sdef->nkey > 64)
-		return barge_error_set(BARGE_EUSAGE, "a key of more than 64 columns");
-	barge_chunk_key_types(types, t->sdef, 0);
-	if (u->lo && (err = barge_key_from_json(&ch->lo, u->lo, t->sdef->nkey, types)) < 0)
-		return err;
-	if (u->hi && (err = barge_key_from_json(&ch->hi, u->hi, t->sdef->nkey, types)) < 0)
-		return err;
-	return 0;
-}
-
 static int do_chunk(struct vworker *w, struct vt *t, size_t ci)
 {
 	struct vctx *cx = w->cx;
@@ -54,7 +38,8 @@ static int do_chunk(struct vworker *w, struct vt *t, size_t ci)
 	verify_side_of(&ds, cx, t, 1, w->dconn);
 	if (ci == SIZE_MAX)
 		return verify_compare_keyless(cx, t, &ss, &ds);
-	if ((err = chunk_from_unit(&ch, t, &t->chunks.units[ci])) < 0)
+	if ((err = barge_chunk_from_json(&ch, t->sdef, 0, t->chunks.units[ci].lo,
+					 t->chunks.units[ci].hi)) < 0)
 		goto out;
 	ch.seq = (int64_t)ci;
 	if ((err = verify_side_digest(&ss, t->ncols, &ch, &x)) < 0 ||

@@ -364,7 +364,8 @@ int verify_localize(struct vctx *cx, struct vt *t, const struct side *ss,
 		}
 		if (err < 0)
 			goto out;
-		if ((ch->hi && barge_key_cmp(k, ch->hi) >= 0) ||
+		/* past the chunk: above hi, or at hi when hi is excluded */
+		if ((ch->hi && barge_key_cmp(k, ch->hi) >= (ch->hi_incl ? 1 : 0)) ||
 		    (from && barge_key_cmp(k, from) <= 0)) {
 			barge_key_free(k);
 			break;
@@ -378,6 +379,7 @@ int verify_localize(struct vctx *cx, struct vt *t, const struct side *ss,
 		struct barge_chunk sub = {
 			.lo = i ? bounds[i - 1] : ch->lo,
 			.hi = i < nb ? bounds[i] : ch->hi,
+			.hi_incl = i < nb ? 0 : ch->hi_incl,
 		};
 		struct barge_digest x, y;
 		if ((err = verify_side_digest(ss, t->ncols, &sub, &x)) < 0 ||

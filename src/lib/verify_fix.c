@@ -4,54 +4,11 @@
  */
 #include "verify_int.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- Fix ---------------------------------------------------------------------------- */
-
-/* A key above k in binary order with no source key in between other than
- * k's own extensions: the last value's successor (see text below). */
-static int key_successor(struct barge_key **out, const struct barge_key *k)
-{
-	struct barge_value vals[64];
-	char *buf = NULL;
-	int err;
-
-	*out = NULL;
-	if (k->n == 0 || k->n > 64)
-		return barge_error_set(BARGE_EUSAGE, "fix: a key of %zu columns", k->n);
-	memcpy(vals, k->v, k->n * sizeof *vals);
-	struct barge_value *last = &vals[k->n - 1];
-	if (last->null)
-		return barge_error_set(BARGE_EDATA, "fix: a NULL key value");
-	if (last->type == BARGE_T_FLOAT64) {
-		last->f = nextafter(last->f, INFINITY);
-		return barge_key_new(out, k->n, vals);
-	}
-	if (!barge_type_is_varlen(last->type)) {
-		if (last->i == INT64_MAX)
-			return 0; /* unbounded above */
-		last->i++;
-		return barge_key_new(out, k->n, vals);
-	}
-	buf = malloc(last->n + 1);
-	if (!buf)
-		return barge_error_set(BARGE_ENOMEM, "out of memory");
-	if (last->n)
-		memcpy(buf, last->p, last->n);
-	/* Text cannot hold NUL in PostgreSQL (a literal would end there), so
-	 * text keys end the range at key + 0x01: the keys key + 0x00... that
-	 * range also takes in are re-copied from the source too, which is
-	 * still exact. */
-	buf[last->n] = last->type == BARGE_T_TEXT ? '\x01' : '\0';
-	last->p = buf;
-	last->n++;
-	err = barge_key_new(out, k->n, vals);
-	free(buf);
-	return err;
-}
 
 /* Copy the source rows of `ch` into the open target transaction. */
 static int copy_range(struct vctx *cx, struct vt *t, struct barge_conn *tc,
@@ -152,18 +109,19 @@ static int fix_table(struct vctx *cx, struct vt *t, struct barge_conn *tc,
 	}
 	for (size_t i = 0; t->keyed && i < r->ndiffs; i++) {
 		const struct barge_verify_diff *d = &r->diffs[i];
-		struct barge_chunk ch;
+		/* the point chunk [key, key]: that row and no other */
+		struct barge_chunk ch = {.lo = d->key, .hi = d->key, .hi_incl = 1};
 		int64_t rows = 0;
 		if (!d->key)
 			continue;
-		memset(&ch, 0, sizeof ch);
-		ch.lo = d->key;
-		if ((err = key_successor(&ch.hi, d->key)) < 0)
-			goto out;
+		for (size_t c = 0; c < d->key->n; c++)
+			if (d->key->v[c].null) {
+				err = barge_error_set(BARGE_EDATA, "fix: a NULL key value");
+				goto out;
+			}
 		err = barge_drv_delete_range(&cx->dst, tc, t->ddef, &ch);
 		if (err == 0)
 			err = copy_range(cx, t, tc, &ch, &rows);
-		barge_key_free(ch.hi);
 		if (err < 0)
 			goto out;
 		(*fixed)++;

@@ -305,8 +305,25 @@ int barge_vfeed_row(struct barge_vfeed *f, struct barge_xf_run *xr, size_t row)
 	return err;
 }
 
-/* The key as `run --key` takes it: "42", or "a,b" (values holding a comma
- * cannot be written so: -1). */
+/* A key of text and integers as `run --key`'s JSON array ["a,b",3]. */
+static int key_json(struct barge_buf *out, const struct barge_key *k)
+{
+	char *json = NULL;
+	for (size_t i = 0; i < k->n; i++)
+		if (k->v[i].type != BARGE_T_TEXT && k->v[i].type != BARGE_T_INT64)
+			return -1;
+	if (barge_key_to_json(&json, k) < 0) {
+		barge_error_clear();
+		return -1;
+	}
+	barge_buf_clear(out);
+	barge_buf_adds(out, json);
+	free(json);
+	return out->err ? out->err : 0;
+}
+
+/* The key as `run --key` takes it: "42", "a,b", or a JSON array when a
+ * value holds a comma or starts with '[' (-1: it cannot be written). */
 static int key_text(struct barge_buf *out, struct barge_buf *tmp,
 		    const struct barge_key *k)
 {
@@ -317,8 +334,9 @@ static int key_text(struct barge_buf *out, struct barge_buf *tmp,
 			barge_error_clear();
 			return -1;
 		}
-		if (k->n > 1 && tmp->len && memchr(tmp->p, ',', tmp->len))
-			return -1;
+		if ((k->n > 1 && tmp->len && memchr(tmp->p, ',', tmp->len)) ||
+		    (i == 0 && tmp->len && tmp->p[0] == '['))
+			return key_json(out, k);
 		if (i)
 			barge_buf_adds(out, ",");
 		barge_buf_add(out, tmp->p ? tmp->p : "", tmp->len);

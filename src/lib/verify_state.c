@@ -74,8 +74,6 @@ static int astate_table(struct barge_state *st, const struct barge_ep *dst,
 		types[i] = def->cols[i].type;
 	}
 	s = (struct side){.ep = dst, .conn = dc, .def = def, .cols = cols, .types = types};
-	int ktypes[64];
-	barge_chunk_key_types(ktypes, def, 0);
 	for (int64_t seq = 0;; seq++) {
 		barge_unit_free(u);
 		u = NULL;
@@ -117,9 +115,7 @@ static int astate_table(struct barge_state *st, const struct barge_ep *dst,
 			continue;
 		}
 		struct barge_chunk ch;
-		memset(&ch, 0, sizeof ch);
-		if ((u->lo && (err = barge_key_from_json(&ch.lo, u->lo, def->nkey, ktypes)) < 0) ||
-		    (u->hi && (err = barge_key_from_json(&ch.hi, u->hi, def->nkey, ktypes)) < 0) ||
+		if ((err = barge_chunk_from_json(&ch, def, 0, u->lo, u->hi)) < 0 ||
 		    (err = verify_side_digest(&s, def->ncols, &ch, &got)) < 0) {
 			barge_key_free(ch.lo);
 			barge_key_free(ch.hi);

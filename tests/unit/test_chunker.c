@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char path[1024];
 static struct barge_ep ep;
@@ -28,16 +29,13 @@ static int64_t rows_in_chunks(const struct barge_table_def *t,
 			      const struct barge_chunk_list *l, int *empty)
 {
 	int64_t total = 0;
-	int types[64];
 	*empty = 0;
 	for (size_t i = 0; i < l->n; i++) {
-		struct barge_chunk ch = {.by_rowid = l->units[i].by_rowid};
-		size_t nk = ch.by_rowid ? 1 : t->nkey;
-		barge_chunk_key_types(types, t, ch.by_rowid);
-		if (l->units[i].lo)
-			CHECK_OK(barge_key_from_json(&ch.lo, l->units[i].lo, nk, types));
-		if (l->units[i].hi)
-			CHECK_OK(barge_key_from_json(&ch.hi, l->units[i].hi, nk, types));
+		struct barge_chunk ch;
+		CHECK_OK(barge_chunk_from_json(&ch, t, l->units[i].by_rowid,
+					       l->units[i].lo, l->units[i].hi));
+		CHECK(!ch.hi_incl || (l->units[i].lo &&
+				      strcmp(l->units[i].lo, l->units[i].hi) == 0));
 		size_t col = 0;
 		int btype = t->cols[0].type;
 		struct barge_read_req req = {.table = t, .chunk = &ch, .ncols = 1,
@@ -65,6 +63,20 @@ static struct barge_table_def *describe(const char *name)
 	struct barge_table_def *t = NULL;
 	CHECK_OK(barge_drv_describe(&ep, conn, name, &t));
 	return t;
+}
+
+/* A one-row unit (lo == hi) is the point chunk [key, key]: exactly the
+ * rows whose key is `key`, also where a key column may hold NULL. */
+static void point(const char *table, const char *key, int64_t want)
+{
+	struct barge_table_def *t = describe(table);
+	struct barge_unit_plan u = {.lo = (char *)key, .hi = (char *)key};
+	struct barge_chunk_list l = {.n = 1, .units = &u};
+	int empty;
+	if (!t)
+		return;
+	CHECK(rows_in_chunks(t, &l, &empty) == want);
+	barge_table_def_free(t);
 }
 
 static void plan(const char *table, int want_how, int64_t chunk_rows,
@@ -132,6 +144,14 @@ int main(void)
 	plan("nokey", BARGE_CHUNK_ROWID, 64, 5, 300);
 	/* a key column that may hold NULL is no range key: rowid instead */
 	plan("nullkey", BARGE_CHUNK_ROWID, 1, 3, 3);
+
+	/* one key, no successor: [k, k] */
+	point("dense", "[5]", 1);
+	point("dense", "[9223372036854775807]", 0);
+	point("sparse", "[9223372036854775807]", 1);
+	point("ck", "[\"a|b\",\"c\"]", 1);
+	point("ck", "[\"a\",\"b\"]", 0);
+	point("nullkey", "[\"a\"]", 1);
 
 	/* auto (0): about 4 chunks per worker, 50000 to 500000 rows each */
 	CHECK(barge_chunk_rows_auto(5000000, 2) == 500000);

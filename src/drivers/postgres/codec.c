@@ -283,20 +283,27 @@ static void put_time(struct barge_buf *out, int64_t us)
 			 us / 1000000 % 60, us % 1000000);
 }
 
-static void put_quoted(struct barge_buf *out, const char *p, size_t n)
+/* A string literal. PostgreSQL text cannot hold NUL: a NUL would end the
+ * literal in the middle, so a value with one is refused (BARGE_EDATA). */
+static int put_quoted(struct barge_buf *out, const char *p, size_t n)
 {
+	if (n && memchr(p, '\0', n))
+		return barge_error_set(BARGE_EDATA,
+				       "postgres: a text value with a NUL byte "
+				       "(PostgreSQL text cannot hold NUL)");
 	barge_buf_adds(out, "'");
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\'')
 			barge_buf_adds(out, "'");
 		barge_buf_add(out, p + i, 1);
 	}
-	barge_buf_adds(out, "'");
+	return barge_buf_adds(out, "'");
 }
 
 int pgc_literal(struct barge_buf *out, const struct barge_value *v)
 {
 	char hx[37];
+	int err;
 	if (v->null)
 		return barge_buf_adds(out, "NULL");
 	switch (v->type) {
@@ -312,11 +319,13 @@ int pgc_literal(struct barge_buf *out, const struct barge_value *v)
 							    : "'-Infinity'::float8");
 		return barge_buf_printf(out, "'%.17g'::float8", v->f);
 	case BARGE_T_DECIMAL:
-		put_quoted(out, v->p, v->n);
+		if ((err = put_quoted(out, v->p, v->n)))
+			return err;
 		return barge_buf_adds(out, "::numeric");
 	case BARGE_T_TEXT:
 	case BARGE_T_JSON:
-		put_quoted(out, v->p, v->n);
+		if ((err = put_quoted(out, v->p, v->n)))
+			return err;
 		return barge_buf_adds(out, "::text");
 	case BARGE_T_BYTES:
 		barge_buf_adds(out, "'\\x");

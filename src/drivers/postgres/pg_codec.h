@@ -82,7 +82,9 @@ int pgc_ts_to_pg(int64_t v, int64_t *out, const char **why);
  * A logical value as a PostgreSQL SQL literal with its type, for chunk
  * bounds in COPY (SELECT ...), which takes no parameters: 42, 'it''s',
  * '\x00ff'::bytea, '2024-01-02 03:04:05.000006'::timestamp, ...
- * Relies on standard_conforming_strings = on (set by the driver).
+ * Relies on standard_conforming_strings = on (set by the driver). Text,
+ * JSON or a decimal holding a NUL byte is BARGE_EDATA (PostgreSQL cannot
+ * hold it; the literal would end at it).
  */
 int pgc_literal(struct barge_buf *out, const struct barge_value *v);
 

@@ -109,7 +109,7 @@ int pg_range_sql(struct barge_buf *b, const struct barge_table_def *t,
 		return err;
 	if (chunk->lo && chunk->hi)
 		barge_buf_adds(b, " AND ");
-	if (chunk->hi && (err = bound(b, t, chunk->hi, "<")))
+	if (chunk->hi && (err = bound(b, t, chunk->hi, chunk->hi_incl ? "<=" : "<")))
 		return err;
 	return b->err;
 }

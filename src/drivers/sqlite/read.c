@@ -8,6 +8,8 @@
  * (hi)` unknown is below hi in that order, so the upper bound also takes
  * `k IS NULL AND NOT coalesce((k) >= (hi), 0)`. Boundaries never hold
  * NULLs (key_after refuses them), so the chunks of a table partition it.
+ * A chunk [lo, hi] (hi_incl, a point chunk when lo == hi) is the same with
+ * `<=` and `>` in place of `<` and `>=` in the upper bound.
  */
 #include "sqlite_int.h"
 
@@ -97,7 +99,7 @@ int sq_range_sql(struct barge_buf *b, const struct barge_table_def *t,
 			barge_buf_adds(b, " AND ");
 		barge_buf_adds(b, "((");
 		sq_key_list(b, t, chunk->by_rowid, 1);
-		barge_buf_adds(b, ") < ");
+		barge_buf_adds(b, chunk->hi_incl ? ") <= " : ") < ");
 		params(b, n);
 		if (key_nullable(t, chunk->by_rowid)) {
 			barge_buf_adds(b, " OR ((");
@@ -109,7 +111,7 @@ int sq_range_sql(struct barge_buf *b, const struct barge_table_def *t,
 			}
 			barge_buf_adds(b, ") AND NOT coalesce((");
 			sq_key_list(b, t, chunk->by_rowid, 1);
-			barge_buf_adds(b, ") >= ");
+			barge_buf_adds(b, chunk->hi_incl ? ") > " : ") >= ");
 			params(b, n);
 			barge_buf_adds(b, ", 0))");
 		}
