@@ -18,7 +18,53 @@ int barge_bind_in_list(char *const *list, size_t n, const char *s)
 	return -1;
 }
 
+const char *barge_bind_renamed(const struct barge_job_table *jt, const char *name)
+{
+	int r = barge_bind_in_list(jt->rename_from, jt->nrename, name);
+	return r >= 0 ? jt->rename_to[r] : name;
+}
+
 /* ---- Columns and mapping ------------------------------------------------- */
+
+/*
+ * Check a job table's skipped and renamed columns against the source
+ * definition `d` and make its chunking key d's key (when the job names
+ * one). Usage errors name the table and column. The one place
+ * both run and verify apply them (declared in engine.h).
+ */
+int barge_job_table_apply(struct barge_table_def *d,
+			  const struct barge_job_table *jt)
+{
+	for (size_t i = 0; i < jt->nskip; i++)
+		if (barge_table_def_find(d, jt->skip[i]) < 0)
+			return barge_error_set(BARGE_EUSAGE,
+					       "table '%s' has no column '%s' (to skip)",
+					       d->name, jt->skip[i]);
+	for (size_t i = 0; i < jt->nrename; i++)
+		if (barge_table_def_find(d, jt->rename_from[i]) < 0)
+			return barge_error_set(BARGE_EUSAGE,
+					       "table '%s' has no column '%s'",
+					       d->name, jt->rename_from[i]);
+	if (jt->nkey) {
+		size_t *key = calloc(jt->nkey, sizeof *key);
+		if (!key)
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
+		for (size_t i = 0; i < jt->nkey; i++) {
+			int c = barge_table_def_find(d, jt->key[i]);
+			if (c < 0) {
+				free(key);
+				return barge_error_set(BARGE_EUSAGE,
+						       "table '%s' has no key column '%s'",
+						       d->name, jt->key[i]);
+			}
+			key[i] = (size_t)c;
+		}
+		free(d->key);
+		d->key = key;
+		d->nkey = jt->nkey;
+	}
+	return 0;
+}
 
 void barge_bind_columns(size_t *src_cols, const char **dst_names, size_t *n,
 			const struct barge_table_def *d,
@@ -29,9 +75,8 @@ void barge_bind_columns(size_t *src_cols, const char **dst_names, size_t *n,
 		const char *name = d->cols[c].name;
 		if (barge_bind_in_list(jt->skip, jt->nskip, name) >= 0)
 			continue;
-		int r = barge_bind_in_list(jt->rename_from, jt->nrename, name);
 		src_cols[k] = c;
-		dst_names[k] = r >= 0 ? jt->rename_to[r] : name;
+		dst_names[k] = barge_bind_renamed(jt, name);
 		k++;
 	}
 	*n = k;

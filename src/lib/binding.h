@@ -26,6 +26,9 @@
 /* Index of `s` in list[0..n), or -1. */
 int barge_bind_in_list(char *const *list, size_t n, const char *s);
 
+/* Source column `name`'s target name: renamed by jt, or `name`. */
+const char *barge_bind_renamed(const struct barge_job_table *jt, const char *name);
+
 /*
  * The columns a job table copies: d's columns in order minus the skipped
  * ones, into src_cols (d->ncols entries at least), with their target

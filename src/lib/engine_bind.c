@@ -136,45 +136,6 @@ static int tbl_want_mapped(struct tbl *t)
 }
 
 /*
- * Check a job table's skipped and renamed columns against the source
- * definition `d` and make its chunking key d's key (when the job names
- * one). Usage errors name the table and column. Shared by copy and verify.
- */
-int barge_job_table_apply(struct barge_table_def *d,
-			  const struct barge_job_table *jt)
-{
-	for (size_t i = 0; i < jt->nskip; i++)
-		if (barge_table_def_find(d, jt->skip[i]) < 0)
-			return barge_error_set(BARGE_EUSAGE,
-					       "table '%s' has no column '%s' (to skip)",
-					       d->name, jt->skip[i]);
-	for (size_t i = 0; i < jt->nrename; i++)
-		if (barge_table_def_find(d, jt->rename_from[i]) < 0)
-			return barge_error_set(BARGE_EUSAGE,
-					       "table '%s' has no column '%s'",
-					       d->name, jt->rename_from[i]);
-	if (jt->nkey) {
-		size_t *key = calloc(jt->nkey, sizeof *key);
-		if (!key)
-			return barge_error_set(BARGE_ENOMEM, "out of memory");
-		for (size_t i = 0; i < jt->nkey; i++) {
-			int c = barge_table_def_find(d, jt->key[i]);
-			if (c < 0) {
-				free(key);
-				return barge_error_set(BARGE_EUSAGE,
-						       "table '%s' has no key column '%s'",
-						       d->name, jt->key[i]);
-			}
-			key[i] = (size_t)c;
-		}
-		free(d->key);
-		d->key = key;
-		d->nkey = jt->nkey;
-	}
-	return 0;
-}
-
-/*
  * Resolve a table against the source: the chunking key, the columns to
  * copy and their target names. Unknown tables and columns are usage
  * errors, found before anything is created.
