@@ -10,25 +10,11 @@
 
 /* ---- Against the state store ------------------------------------------------------- */
 
-/* The newest whole-copy run (one-row runs are skipped). */
+/* The newest whole-copy run (barge_state_run_main), or BARGE_ENOTFOUND. */
 static int latest_copy_run(struct barge_state *st, struct barge_run **out)
 {
-	struct barge_run *r = NULL;
-	int err = barge_state_run_latest(st, &r);
-	*out = NULL;
-	while (err == 0 && r) {
-		if (!r->config || !strstr(r->config, "\"kind\":\"row\"")) {
-			*out = r;
-			return 0;
-		}
-		int64_t id = r->id - 1;
-		barge_run_free(r);
-		r = NULL;
-		if (id < 1)
-			break;
-		err = barge_state_run_get(st, id, &r);
-	}
-	if (err == 0 || err == BARGE_ENOTFOUND)
+	int err = barge_state_run_main(st, out);
+	if (err == 0 && !*out)
 		return barge_error_set(BARGE_ENOTFOUND,
 				       "the state file holds no copy run to check against");
 	return err;
