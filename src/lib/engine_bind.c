@@ -47,86 +47,32 @@ struct tbl *tbl_find(struct ctx *cx, const char *name)
 	return NULL;
 }
 
-static int in_list(char *const *list, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], s) == 0)
-			return (int)i;
-	return -1;
-}
-
 /*
- * The table's mapping: every column the plan names must exist; when more
- * than renames and skips is asked for, compile the transform stage and
- * read every source column. Otherwise the reader reads the copied columns
- * and batches go to the writer as they are (no per-value work).
+ * The table's mapping (barge_bind_mapping): with more than renames and
+ * skips, the reader reads every source column for the transform stage.
+ * Otherwise it reads the copied columns and batches go to the writer as
+ * they are (no per-value work).
  */
 static int tbl_mapping(struct tbl *t)
 {
-	const struct barge_job_table *jt = t->jt;
 	const struct barge_table_def *d = t->src;
-	const char **types = NULL, **opts = NULL;
-	struct barge_xf_spec spec;
-	int err = 0;
+	int err;
 
-	for (size_t i = 0; i < jt->nopts; i++)
-		if (barge_table_def_find(d, jt->opt_name[i]) < 0)
-			return barge_error_set(BARGE_EUSAGE, "table '%s' has no column '%s'",
-					       d->name, jt->opt_name[i]);
-	types = calloc(t->ncols + 1, sizeof *types);
-	opts = calloc(t->ncols + 1, sizeof *opts);
-	if (!types || !opts) {
-		err = barge_error_set(BARGE_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < t->ncols; i++) {
-		int k = in_list(jt->opt_name, jt->nopts, d->cols[t->src_cols[i]].name);
-		if (k >= 0) {
-			types[i] = jt->opt_type[k];
-			opts[i] = jt->opt_text[k];
-		}
-	}
-	memset(&spec, 0, sizeof spec);
-	spec.table = d->name;
-	spec.ncols = t->ncols;
-	spec.src_cols = t->src_cols;
-	spec.dst_names = (const char *const *)t->dst_names;
-	spec.types = types;
-	spec.options = opts;
-	spec.add = jt->add;
-	if (barge_xf_needed(&spec)) {
-		if ((err = barge_xf_new(&t->xf, d, &spec)) < 0)
-			goto out;
-		/* chunk ranges and re-run deletes go by the key's values */
-		for (size_t i = 0; i < t->ncols; i++)
-			for (size_t k = 0; k < d->nkey; k++)
-				if (t->src_cols[i] == d->key[k] &&
-				    barge_xf_col(t->xf, i)->type != d->cols[d->key[k]].type) {
-					err = barge_error_set(BARGE_EUSAGE,
-							      "table '%s': key column '%s' "
-							      "cannot change its type (chunks "
-							      "are ranges of its values)",
-							      d->name, d->cols[d->key[k]].name);
-					goto out;
-				}
-	}
+	if ((err = barge_bind_mapping(&t->xf, d, t->jt, t->ncols, t->src_cols,
+				      (const char *const *)t->dst_names)) < 0)
+		return err;
 	size_t nr = t->xf ? d->ncols : t->ncols;
 	t->rd_cols = calloc(nr + 1, sizeof *t->rd_cols);
 	t->rd_types = calloc(nr + 1, sizeof *t->rd_types);
-	if (!t->rd_cols || !t->rd_types) {
-		err = barge_error_set(BARGE_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!t->rd_cols || !t->rd_types)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	for (size_t i = 0; i < nr; i++) {
 		t->rd_cols[i] = t->xf ? i : t->src_cols[i];
 		t->rd_types[i] = d->cols[t->rd_cols[i]].type;
 	}
 	t->rd_types[nr] = BARGE_T_INT64; /* the row address, when read */
 	t->rd_ncols = nr;
-out:
-	free(types);
-	free(opts);
-	return err;
+	return 0;
 }
 
 /*
@@ -190,45 +136,6 @@ static int tbl_want_mapped(struct tbl *t)
 }
 
 /*
- * Check a job table's skipped and renamed columns against the source
- * definition `d` and make its chunking key d's key (when the job names
- * one). Usage errors name the table and column. Shared by copy and verify.
- */
-int barge_job_table_apply(struct barge_table_def *d,
-			  const struct barge_job_table *jt)
-{
-	for (size_t i = 0; i < jt->nskip; i++)
-		if (barge_table_def_find(d, jt->skip[i]) < 0)
-			return barge_error_set(BARGE_EUSAGE,
-					       "table '%s' has no column '%s' (to skip)",
-					       d->name, jt->skip[i]);
-	for (size_t i = 0; i < jt->nrename; i++)
-		if (barge_table_def_find(d, jt->rename_from[i]) < 0)
-			return barge_error_set(BARGE_EUSAGE,
-					       "table '%s' has no column '%s'",
-					       d->name, jt->rename_from[i]);
-	if (jt->nkey) {
-		size_t *key = calloc(jt->nkey, sizeof *key);
-		if (!key)
-			return barge_error_set(BARGE_ENOMEM, "out of memory");
-		for (size_t i = 0; i < jt->nkey; i++) {
-			int c = barge_table_def_find(d, jt->key[i]);
-			if (c < 0) {
-				free(key);
-				return barge_error_set(BARGE_EUSAGE,
-						       "table '%s' has no key column '%s'",
-						       d->name, jt->key[i]);
-			}
-			key[i] = (size_t)c;
-		}
-		free(d->key);
-		d->key = key;
-		d->nkey = jt->nkey;
-	}
-	return 0;
-}
-
-/*
  * Resolve a table against the source: the chunking key, the columns to
  * copy and their target names. Unknown tables and columns are usage
  * errors, found before anything is created.
@@ -245,23 +152,24 @@ static int tbl_resolve(struct ctx *cx, struct tbl *t)
 	t->with_rowid = t->how == BARGE_CHUNK_ROWID;
 
 	size_t n = 0;
+	const char **names = calloc(d->ncols + 1, sizeof *names);
 	t->src_cols = calloc(d->ncols + 1, sizeof *t->src_cols);
 	t->dst_names = calloc(d->ncols + 1, sizeof *t->dst_names);
 	t->types = calloc(d->ncols + 1, sizeof *t->types);
-	if (!t->src_cols || !t->dst_names || !t->types)
+	if (!names || !t->src_cols || !t->dst_names || !t->types) {
+		free(names);
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
-	for (size_t c = 0; c < d->ncols; c++) {
-		if (in_list(jt->skip, jt->nskip, d->cols[c].name) >= 0)
-			continue;
-		int r = in_list(jt->rename_from, jt->nrename, d->cols[c].name);
-		t->src_cols[n] = c;
-		t->dst_names[n] = strdup(r >= 0 ? jt->rename_to[r] : d->cols[c].name);
-		if (!t->dst_names[n])
-			return barge_error_set(BARGE_ENOMEM, "out of memory");
-		t->types[n] = d->cols[c].type;
-		n++;
 	}
+	barge_bind_columns(t->src_cols, names, &n, d, jt);
 	t->ncols = n;
+	for (size_t i = 0; i < n; i++) {
+		t->dst_names[i] = strdup(names[i]);
+		t->types[i] = d->cols[t->src_cols[i]].type;
+	}
+	free(names);
+	for (size_t i = 0; i < n; i++)
+		if (!t->dst_names[i])
+			return barge_error_set(BARGE_ENOMEM, "out of memory");
 	if (n == 0)
 		return barge_error_set(BARGE_EUSAGE, "table '%s': no columns to copy",
 				       d->name);

@@ -23,6 +23,7 @@
 #define BARGE_ENGINE_INT_H
 
 #include "engine.h"
+#include "binding.h"
 #include "canon.h"
 #include "chunker.h"
 #include "drv.h"
@@ -35,7 +36,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEYMAP_TABLE "barge_keymap"
 #define KEYSEQ_TABLE "barge_keyseq"
 #define REJECTS_MAX_BYTES (256u << 20) /* a chunk's rejects held in memory */
 

@@ -12,21 +12,6 @@
 
 /* ---- Load order, references, key remapping (no side effects) ------------- */
 
-/* "customers.id" -> "customers" and "id" (the last dot splits). */
-static int split_ref(const char *spec, char **table, char **column)
-{
-	const char *dot = strrchr(spec, '.');
-	*table = *column = NULL;
-	if (!dot || dot == spec || !dot[1])
-		return barge_error_set(BARGE_EUSAGE, "references '%s' is not "
-				       "table.column", spec);
-	*table = strndup(spec, (size_t)(dot - spec));
-	*column = strdup(dot + 1);
-	if (!*table || !*column)
-		return barge_error_set(BARGE_ENOMEM, "out of memory");
-	return 0;
-}
-
 /*
  * Sort the job's tables parents first (barge_fk_order) over the source's
  * foreign keys and the plan's `references` rules: planning order is claim
@@ -110,192 +95,93 @@ out:
 	return err;
 }
 
-/* The target column a source column is copied to (not an added uuid), or
- * -1: in the mapping, or in the plain copy's names. */
-static long copied_to(const struct tbl *t, size_t srccol)
-{
-	unsigned char ns[16];
-	int64_t start;
-	if (t->xf) {
-		for (size_t i = 0; i < barge_xf_ncols(t->xf); i++)
-			if (barge_xf_source(t->xf, i) == (int)srccol &&
-			    !barge_xf_uuid_v5(t->xf, i, ns) &&
-			    !barge_xf_sequence(t->xf, i, &start))
-				return (long)i;
-		return -1;
-	}
-	for (size_t i = 0; i < t->ncols; i++)
-		if (t->src_cols[i] == srccol)
-			return (long)i;
-	return -1;
-}
-
-static const char *target_col_name(const struct tbl *t, long i)
-{
-	return t->xf ? barge_xf_col(t->xf, (size_t)i)->name : t->dst_names[i];
-}
-
 /*
- * Key remapping: a table whose single key column is copied and also feeds
- * an `add:` uuid_v5 or sequence column has a new key; its rows go to
- * barge_keymap (legacy -> new) and its children's references are
- * rewritten to it. A sequence must number the key, a one-column key.
+ * Resolve each `references` rule (barge_bind_keymaps: the tables with a
+ * new key, where each rule looks, which columns are rewritten to a
+ * parent's new key), then what the engine adds: the target driver must
+ * look values up, and a child waits for its parents (gates).
  */
-static int find_keymaps(struct ctx *cx)
-{
-	unsigned char ns[16];
-	int64_t start;
-	for (size_t i = 0; i < cx->ntbls; i++) {
-		struct tbl *t = &cx->tbls[i];
-		size_t nx = t->xf ? barge_xf_ncols(t->xf) : 0;
-		for (size_t j = 0; j < nx; j++) {
-			if (!barge_xf_sequence(t->xf, j, &start))
-				continue;
-			const char *name = barge_xf_col(t->xf, j)->name;
-			int from = barge_xf_source(t->xf, j);
-			if (t->src->nkey != 1)
-				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
-						       "'%s' needs a one-column key, and "
-						       "the table's key has %zu columns "
-						       "(barge_keymap maps one legacy "
-						       "value); use uuid_v5 or a key: of "
-						       "one column", t->src->name, name,
-						       t->src->nkey);
-			if (from != (int)t->src->key[0])
-				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
-						       "'%s' must number the key column "
-						       "'%s'", t->src->name, name,
-						       t->src->cols[t->src->key[0]].name);
-			long legacy = copied_to(t, t->src->key[0]);
-			if (legacy < 0)
-				return barge_error_set(BARGE_EUSAGE, "table '%s': sequence "
-						       "'%s' needs the key column '%s' "
-						       "copied too (under a new name with "
-						       "to:)", t->src->name, name,
-						       t->src->cols[t->src->key[0]].name);
-			if (t->seq)
-				return barge_error_set(BARGE_EUSAGE, "table '%s': one "
-						       "sequence per table", t->src->name);
-			t->keymap = t->seq = 1;
-			t->seq_start = start;
-			t->km_legacy = (size_t)legacy;
-			t->km_new = j;
-			pthread_mutex_init(&t->seq_lock, NULL);
-		}
-		if (!t->keymap && t->xf &&
-		    barge_xf_uuid_key(t->xf, t->src, &t->km_legacy, &t->km_new, ns))
-			t->keymap = 1;
-	}
-	return 0;
-}
-
-/* Resolve each `references` rule: where to look in the target, which
- * parent in this job to wait for, and whether the value is remapped. */
 int resolve_refs(struct ctx *cx)
 {
-	char *ptable = NULL, *pcol = NULL;
+	struct barge_bind_table *bt = calloc(cx->ntbls + 1, sizeof *bt);
+	struct barge_bind_keys keys;
 	int err = 0;
 
-	if ((err = find_keymaps(cx)) < 0)
-		return err;
-	for (size_t ti = 0; ti < cx->ntbls; ti++) {
-		struct tbl *t = &cx->tbls[ti];
-		size_t nx = t->xf ? barge_xf_ncols(t->xf) : 0;
-		for (size_t j = 0; j < nx; j++) {
-			const char *spec = barge_xf_references(t->xf, j);
-			int sc = barge_xf_source(t->xf, j);
-			if (!spec || sc < 0)
-				continue;
-			if (!cx->dst.drv->lookup) {
-				err = barge_error_set(BARGE_EUSAGE, "table '%s': references "
-						      "%s needs lookups in the target, which "
-						      "the %s driver cannot do yet", t->src->name,
-						      spec, cx->dst.drv->name);
-				goto out;
-			}
-			free(ptable);
-			free(pcol);
-			if ((err = split_ref(spec, &ptable, &pcol)) < 0)
-				goto out;
-			struct tref r = {.scol = (size_t)sc, .xcol = j, .parent = -1};
-			for (size_t pi = 0; pi < cx->ntbls; pi++)
-				if (strcmp(cx->tbls[pi].src->name, ptable) == 0)
-					r.parent = (long)pi;
-			const char *look_t = ptable, *look_c = pcol;
-			if (r.parent >= 0) {
-				struct tbl *p = &cx->tbls[r.parent];
-				int pc = barge_table_def_find(p->src, pcol);
-				long tc = pc < 0 ? -1 : copied_to(p, (size_t)pc);
-				if (tc < 0) {
-					err = barge_error_set(BARGE_EUSAGE, "table '%s': references "
-							      "%s, but table '%s' %s column '%s'",
-							      t->src->name, spec, ptable,
-							      pc < 0 ? "has no" : "does not copy",
-							      pcol);
-					goto out;
-				}
-				look_t = p->target_name;
-				look_c = target_col_name(p, tc);
-				if (p->keymap && (size_t)pc == p->src->key[0]) {
-					unsigned char ns[16];
-					char why[300];
-					snprintf(why, sizeof why, "%s.%s through %s", p->target_name,
-						 barge_xf_col(p->xf, p->km_new)->name,
-						 KEYMAP_TABLE);
-					if (p->seq) {
-						r.fed = 1;
-						err = barge_xf_remap_fed(t->xf, j, BARGE_T_INT64, why);
-					} else {
-						barge_xf_uuid_v5(p->xf, p->km_new, ns);
-						err = barge_xf_remap(t->xf, j, ns, why);
-					}
-					if (err < 0)
-						goto out;
-				}
-				if ((size_t)r.parent == ti) {
-					r.self = t->selfref = 1;
-					r.to_key = p->src->nkey == 1 &&
-						   (size_t)pc == p->src->key[0];
-					if (p->seq) {
-						err = barge_error_set(BARGE_EUSAGE, "table '%s': "
-								      "references %s, its own "
-								      "key, which a sequence "
-								      "renumbers: a parent later "
-								      "in the table has no number "
-								      "yet (use uuid_v5)",
-								      t->src->name, spec);
-						goto out;
-					}
-				}
-				if ((size_t)r.parent < ti) {
-					size_t *g = realloc(t->gates, (t->ngates + 1) * sizeof *g);
-					if (!g) {
-						err = barge_error_set(BARGE_ENOMEM, "out of memory");
-						goto out;
-					}
-					t->gates = g;
-					t->gates[t->ngates++] = (size_t)r.parent;
-					cx->gated = 1;
-				}
-			}
-			struct tref *nr = realloc(t->refs, (t->nrefs + 1) * sizeof *nr);
-			if (!nr) {
+	memset(&keys, 0, sizeof keys);
+	if (!bt)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		const struct tbl *t = &cx->tbls[i];
+		bt[i].src = t->src;
+		bt[i].target = t->target_name;
+		bt[i].xf = t->xf;
+		bt[i].ncols = t->ncols;
+		bt[i].src_cols = t->src_cols;
+		bt[i].dst_names = (const char *const *)t->dst_names;
+	}
+	if ((err = barge_bind_keymaps(&keys, cx->ntbls, bt)) < 0)
+		goto out;
+	for (size_t i = 0; i < cx->ntbls; i++) {
+		struct tbl *t = &cx->tbls[i];
+		const struct barge_newkey *k = &keys.keys[i];
+		if (!k->on)
+			continue;
+		t->keymap = 1;
+		t->km_legacy = k->legacy;
+		t->km_new = k->col;
+		if (k->seq) {
+			t->seq = 1;
+			t->seq_start = k->start;
+			pthread_mutex_init(&t->seq_lock, NULL);
+		}
+	}
+	for (size_t k = 0; k < keys.nrefs; k++) {
+		struct barge_bind_ref *b = &keys.refs[k];
+		struct tbl *t = &cx->tbls[b->table];
+		if (!cx->dst.drv->lookup) {
+			err = barge_error_set(BARGE_EUSAGE, "table '%s': references "
+					      "%s needs lookups in the target, which "
+					      "the %s driver cannot do yet", t->src->name,
+					      b->spec, cx->dst.drv->name);
+			goto out;
+		}
+		if (b->self)
+			t->selfref = 1;
+		if (b->parent >= 0 && (size_t)b->parent < b->table) {
+			size_t *g = realloc(t->gates, (t->ngates + 1) * sizeof *g);
+			if (!g) {
 				err = barge_error_set(BARGE_ENOMEM, "out of memory");
 				goto out;
 			}
-			t->refs = nr;
-			r.spec = strdup(spec);
-			r.table = strdup(look_t);
-			r.column = strdup(look_c);
-			t->refs[t->nrefs++] = r;
-			if (!r.spec || !r.table || !r.column) {
-				err = barge_error_set(BARGE_ENOMEM, "out of memory");
-				goto out;
-			}
+			t->gates = g;
+			t->gates[t->ngates++] = (size_t)b->parent;
+			cx->gated = 1;
+		}
+		struct tref *nr = realloc(t->refs, (t->nrefs + 1) * sizeof *nr);
+		if (!nr) {
+			err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			goto out;
+		}
+		t->refs = nr;
+		nr = &t->refs[t->nrefs++];
+		memset(nr, 0, sizeof *nr);
+		nr->scol = b->scol;
+		nr->xcol = b->xcol;
+		nr->parent = b->parent;
+		nr->fed = b->fed;
+		nr->self = b->self;
+		nr->to_key = b->to_key;
+		/* taken over from keys */
+		nr->table = b->look_table;
+		nr->column = b->look_column;
+		b->look_table = b->look_column = NULL;
+		if (!(nr->spec = strdup(b->spec))) {
+			err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			goto out;
 		}
 	}
 out:
-	free(ptable);
-	free(pcol);
+	barge_bind_keys_dispose(&keys);
+	free(bt);
 	return err;
 }

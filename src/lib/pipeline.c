@@ -523,15 +523,13 @@ int engine_map_batch(struct worker *w, struct tbl *t, const struct barge_batch *
 	/* new keys from barge_keymap: the parents' (sequence) keys, and this
 	 * table's own when it is numbered by a sequence */
 	for (size_t k = 0; !cx->job->dry_run && k <= t->nrefs; k++) {
-		struct barge_lookup q = {.table = KEYMAP_TABLE, .column = "legacy_key",
-					 .eq_column = "table_name",
-					 .value_column = "new_key"};
+		struct barge_lookup q;
 		size_t col;
 		if (k < t->nrefs && t->refs[k].fed) {
-			q.eq_value = t->refs[k].table;
+			barge_keymap_query(&q, t->refs[k].table);
 			col = t->refs[k].scol;
 		} else if (k == t->nrefs && t->seq) {
-			q.eq_value = t->target_name;
+			barge_keymap_query(&q, t->target_name);
 			col = t->src->key[0];
 		} else {
 			continue;

@@ -17,6 +17,7 @@
 
 #include "verify.h"
 #include "verify_map.h"
+#include "binding.h"
 #include "canon.h"
 #include "chunker.h"
 #include "drv.h"

@@ -120,10 +120,7 @@ static int invariant_one(struct vctx *cx, struct vt *t, const char *text,
 				      "no column '%s'", text, jt->name, col);
 		goto out;
 	}
-	dcol = col;
-	for (size_t i = 0; col && i < jt->nrename; i++)
-		if (strcmp(jt->rename_from[i], col) == 0)
-			dcol = jt->rename_to[i];
+	dcol = col ? barge_bind_renamed(jt, col) : NULL;
 	if (where && (err = where_renamed(&dwhere, where, jt)) < 0)
 		goto out;
 	if (jt->where && where) {

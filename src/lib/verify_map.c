@@ -1,8 +1,9 @@
 /*
- * verify through the run (verify_map.h): its rejects and its uuid_v5 key
- * remapping.
+ * verify through the run (verify_map.h): its rejects and its key
+ * remapping (resolved by binding.c, as the run resolves it).
  */
 #include "verify_map.h"
+#include "binding.h"
 #include "engine.h"
 #include "plan.h"
 #include "state.h"
@@ -170,61 +171,32 @@ static int vfeeds_add(struct barge_vfeeds **f, size_t xcol, size_t scol,
 	return 0;
 }
 
-/* Table p's sequence key column (numbering its one-column key), or -1. */
-static long seq_key(const struct barge_xf *xf, const struct barge_table_def *d)
+int barge_verify_remap(size_t n, const struct barge_bind_table *tabs,
+		       struct barge_vfeeds **feeds)
 {
-	int64_t start;
-	for (size_t j = 0; xf && d->nkey == 1 && j < barge_xf_ncols(xf); j++)
-		if (barge_xf_sequence(xf, j, &start) &&
-		    barge_xf_source(xf, j) == (int)d->key[0])
-			return (long)j;
-	return -1;
-}
+	struct barge_bind_keys keys;
+	size_t r = 0;
+	int err;
 
-int barge_verify_remap(size_t n, struct barge_xf *const *xfs,
-		       const struct barge_table_def *const *defs,
-		       const char *const *targets, struct barge_vfeeds **feeds)
-{
-	int err = 0;
 	for (size_t i = 0; i < n; i++)
 		feeds[i] = NULL;
+	if ((err = barge_bind_keymaps(&keys, n, tabs)) < 0)
+		goto out;
+	/* per table: its own sequence key first, then its columns fed from
+	 * a parent's (keys.refs is by table, then by column) */
 	for (size_t i = 0; i < n && err == 0; i++) {
-		struct barge_xf *xf = xfs[i];
-		long own = seq_key(xf, defs[i]);
-		if (own >= 0 && (err = vfeeds_add(&feeds[i], (size_t)own, defs[i]->key[0],
-						   targets[i])) < 0)
-			break;
-		for (size_t j = 0; xf && j < barge_xf_ncols(xf) && err == 0; j++) {
-			const char *spec = barge_xf_references(xf, j);
-			const char *dot = spec ? strrchr(spec, '.') : NULL;
-			size_t legacy, newcol;
-			unsigned char ns[16];
-			if (!dot || barge_xf_source(xf, j) < 0)
-				continue;
-			for (size_t p = 0; p < n; p++) {
-				const struct barge_table_def *d = defs[p];
-				if (!xfs[p] || strlen(d->name) != (size_t)(dot - spec) ||
-				    strncmp(d->name, spec, (size_t)(dot - spec)) != 0 ||
-				    d->nkey != 1 || strcmp(d->cols[d->key[0]].name, dot + 1) != 0)
-					continue;
-				long sk = seq_key(xfs[p], d);
-				char why[300];
-				if (sk >= 0) {
-					snprintf(why, sizeof why, "%s.%s through barge_keymap",
-						 targets[p], barge_xf_col(xfs[p], (size_t)sk)->name);
-					if ((err = barge_xf_remap_fed(xf, j, BARGE_T_INT64, why)) == 0)
-						err = vfeeds_add(&feeds[i], j,
-								 (size_t)barge_xf_source(xf, j),
-								 targets[p]);
-				} else if (barge_xf_uuid_key(xfs[p], d, &legacy, &newcol, ns)) {
-					snprintf(why, sizeof why, "%s.%s through barge_keymap",
-						 targets[p], barge_xf_col(xfs[p], newcol)->name);
-					err = barge_xf_remap(xf, j, ns, why);
-				}
-				break;
-			}
-		}
+		const struct barge_newkey *k = &keys.keys[i];
+		if (k->seq)
+			err = vfeeds_add(&feeds[i], k->col, tabs[i].src->key[0],
+					 tabs[i].target);
+		for (; r < keys.nrefs && keys.refs[r].table == i && err == 0; r++)
+			if (keys.refs[r].fed)
+				err = vfeeds_add(&feeds[i], keys.refs[r].xcol,
+						 keys.refs[r].scol,
+						 keys.refs[r].look_table);
 	}
+out:
+	barge_bind_keys_dispose(&keys);
 	return err;
 }
 
@@ -281,10 +253,9 @@ int barge_vfeed_batch(struct barge_vfeed *f, const struct barge_batch *raw)
 {
 	for (size_t i = 0; i < f->spec->n; i++) {
 		const struct vfeed_spec *s = &f->spec->v[i];
-		struct barge_lookup q = {.table = "barge_keymap", .column = "legacy_key",
-					 .eq_column = "table_name", .eq_value = s->table,
-					 .value_column = "new_key"};
+		struct barge_lookup q;
 		int err;
+		barge_keymap_query(&q, s->table);
 		barge_batch_reset(f->vals[i]);
 		if ((err = barge_drv_lookup(f->ep, f->conn, &q, raw, s->scol, f->found,
 					    f->vals[i])) < 0)

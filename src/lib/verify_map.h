@@ -39,17 +39,18 @@ struct barge_vfeeds;
 void barge_vfeeds_free(struct barge_vfeeds *f);
 
 /*
- * Key remapping as `barge run` does it: each column of xfs[i] with
- * `references: P.c`, P one of the n tables (source definitions defs[i],
- * mappings xfs[i] or NULL, target names targets[i]) with a new key made
- * from c, is rewritten to that key: a uuid_v5 one here, a sequence one
- * looked up in barge_keymap when the rows are read (feeds[i], as the
- * table's own sequence key; NULL when none). feeds has n entries, each
- * freed by the caller with barge_vfeeds_free.
+ * Key remapping as `barge run` does it, resolved by the run's own
+ * barge_bind_keymaps over the n tables (tabs): each column with
+ * `references: P.c` to a table P with a new key made from c is rewritten
+ * to that key: a uuid_v5 one here, a sequence one looked up in
+ * barge_keymap when the rows are read (feeds[i], as the table's own
+ * sequence key; NULL when none). A plan the run refuses is refused here
+ * too (BARGE_EUSAGE). feeds has n entries, each freed by the caller with
+ * barge_vfeeds_free, also on failure.
  */
-int barge_verify_remap(size_t n, struct barge_xf *const *xfs,
-		       const struct barge_table_def *const *defs,
-		       const char *const *targets, struct barge_vfeeds **feeds);
+struct barge_bind_table;
+int barge_verify_remap(size_t n, const struct barge_bind_table *tabs,
+		       struct barge_vfeeds **feeds);
 
 /* Reading one chunk of a table with feeds: its own target connection for
  * the lookups (the source side's is busy reading). */

@@ -33,14 +33,6 @@ static void vt_dispose(struct vt *t)
 		pthread_mutex_destroy(&t->lock);
 }
 
-static int in_list(char *const *list, size_t n, const char *s)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], s) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* The name a compared column is reported by: the source's, or with a
  * mapping the target's (a mapped value may come from no one source
  * column, and the target's key is what a fix would look up). */
@@ -52,56 +44,22 @@ const char *verify_vt_colname(const struct vt *t, size_t c)
 
 /*
  * The plan's mapping of a table, when it asks for more than renames and
- * skips (barge_xf_needed): compile it as `barge run` does, read every
- * source column, and compare the target's columns in the mapping's order,
- * the source side with the mapping's types (after casts).
+ * skips: compiled as `barge run` compiles it (barge_bind_mapping), every
+ * source column read, and the target's columns compared in the mapping's
+ * order, the source side with the mapping's types (after casts). `names`
+ * are the compared columns' target names.
  */
-static int vt_mapping(struct vt *t, const char *tname)
+static int vt_mapping(struct vt *t, const char *tname, const char *const *names)
 {
-	const struct barge_job_table *jt = t->jt;
 	const struct barge_table_def *d = t->sdef;
-	const char **names = NULL, **types = NULL, **opts = NULL;
 	size_t *scols = NULL, *dcols = NULL;
 	int *stypes = NULL, *dtypes = NULL;
-	struct barge_xf_spec spec;
 	size_t n = t->ncols, nx;
-	int err = 0;
+	int err;
 
-	if (jt->nopts == 0 && !jt->add)
-		return 0;
-	for (size_t i = 0; i < jt->nopts; i++)
-		if (barge_table_def_find(d, jt->opt_name[i]) < 0)
-			return barge_error_set(BARGE_EUSAGE, "table '%s' has no column '%s'",
-					       d->name, jt->opt_name[i]);
-	names = calloc(n + 1, sizeof *names);
-	types = calloc(n + 1, sizeof *types);
-	opts = calloc(n + 1, sizeof *opts);
-	if (!names || !types || !opts) {
-		err = barge_error_set(BARGE_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *sn = d->cols[t->scols[i]].name;
-		int rn = in_list(jt->rename_from, jt->nrename, sn);
-		int k = in_list(jt->opt_name, jt->nopts, sn);
-		names[i] = rn >= 0 ? jt->rename_to[rn] : sn;
-		if (k >= 0) {
-			types[i] = jt->opt_type[k];
-			opts[i] = jt->opt_text[k];
-		}
-	}
-	memset(&spec, 0, sizeof spec);
-	spec.table = d->name;
-	spec.ncols = n;
-	spec.src_cols = t->scols;
-	spec.dst_names = names;
-	spec.types = types;
-	spec.options = opts;
-	spec.add = jt->add;
-	if (!barge_xf_needed(&spec))
-		goto out;
-	if ((err = barge_xf_new(&t->xf, d, &spec)) < 0)
-		goto out;
+	if ((err = barge_bind_mapping(&t->xf, d, t->jt, n, t->scols, names)) < 0 ||
+	    !t->xf)
+		return err;
 	nx = barge_xf_ncols(t->xf);
 	scols = calloc(nx + 1, sizeof *scols);
 	dcols = calloc(nx + 1, sizeof *dcols);
@@ -147,9 +105,6 @@ static int vt_mapping(struct vt *t, const char *tname)
 	stypes = dtypes = NULL;
 	t->ncols = nx;
 out:
-	free(names);
-	free(types);
-	free(opts);
 	free(scols);
 	free(dcols);
 	free(stypes);
@@ -230,27 +185,30 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 	if (!t->scols || !t->dcols || !t->stypes || !t->dtypes || !t->kpos)
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	size_t n = 0;
-	for (size_t c = 0; c < d->ncols; c++) {
-		if (in_list(jt->skip, jt->nskip, d->cols[c].name) >= 0)
-			continue;
-		int rn = in_list(jt->rename_from, jt->nrename, d->cols[c].name);
-		const char *dn = rn >= 0 ? jt->rename_to[rn] : d->cols[c].name;
-		int dc = barge_table_def_find(t->ddef, dn);
-		if (dc < 0)
-			return barge_error_set(BARGE_EUSAGE,
-					       "target table '%s' has no column '%s'",
-					       tname, dn);
-		t->scols[n] = c;
-		t->dcols[n] = (size_t)dc;
-		t->stypes[n] = d->cols[c].type;
-		t->dtypes[n] = t->ddef->cols[dc].type;
-		n++;
-	}
+	const char **names = calloc(d->ncols + 1, sizeof *names);
+	if (!names)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	barge_bind_columns(t->scols, names, &n, d, jt);
 	t->ncols = n;
-	if (n == 0)
-		return barge_error_set(BARGE_EUSAGE, "table '%s': no columns to compare",
-				       d->name);
-	if ((err = vt_mapping(t, tname)) < 0)
+	for (size_t i = 0; i < n && err == 0; i++) {
+		int dc = barge_table_def_find(t->ddef, names[i]);
+		if (dc < 0) {
+			err = barge_error_set(BARGE_EUSAGE,
+					      "target table '%s' has no column '%s'",
+					      tname, names[i]);
+			break;
+		}
+		t->dcols[i] = (size_t)dc;
+		t->stypes[i] = d->cols[t->scols[i]].type;
+		t->dtypes[i] = t->ddef->cols[dc].type;
+	}
+	if (err == 0 && n == 0)
+		err = barge_error_set(BARGE_EUSAGE, "table '%s': no columns to compare",
+				      d->name);
+	if (err == 0)
+		err = vt_mapping(t, tname, names);
+	free(names);
+	if (err < 0)
 		return err;
 	n = t->ncols;
 
@@ -317,22 +275,34 @@ static int vt_resolve(struct vctx *cx, struct vt *t,
 static int vts_through_run(struct vctx *cx)
 {
 	size_t n = cx->nvts;
-	struct barge_xf **xfs = calloc(n + 1, sizeof *xfs);
+	struct barge_bind_table *bt = calloc(n + 1, sizeof *bt);
 	struct barge_vfeeds **feeds = calloc(n + 1, sizeof *feeds);
-	const struct barge_table_def **defs = calloc(n + 1, sizeof *defs);
-	const char **targets = calloc(n + 1, sizeof *targets);
+	const char ***names = calloc(n + 1, sizeof *names);
 	int err = 0;
 
-	if (!xfs || !defs || !targets || !feeds) {
+	if (!bt || !feeds || !names) {
 		err = barge_error_set(BARGE_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		xfs[i] = cx->vts[i].xf;
-		defs[i] = cx->vts[i].sdef;
-		targets[i] = cx->vts[i].res->target;
+		const struct vt *t = &cx->vts[i];
+		bt[i].src = t->sdef;
+		bt[i].target = t->res->target;
+		bt[i].xf = t->xf;
+		if (t->xf)
+			continue;
+		/* a plain copy: its compared columns, by their target names */
+		if (!(names[i] = calloc(t->ncols + 1, sizeof *names[i]))) {
+			err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t c = 0; c < t->ncols; c++)
+			names[i][c] = t->ddef->cols[t->dcols[c]].name;
+		bt[i].ncols = t->ncols;
+		bt[i].src_cols = t->scols;
+		bt[i].dst_names = names[i];
 	}
-	err = barge_verify_remap(n, xfs, defs, targets, feeds);
+	err = barge_verify_remap(n, bt, feeds);
 	for (size_t i = 0; i < n; i++)
 		cx->vts[i].feeds = feeds[i];
 	for (size_t i = 0; i < n && err == 0; i++) {
@@ -344,10 +314,11 @@ static int vts_through_run(struct vctx *cx)
 		err = barge_rejected_load(&t->rej, cx->o->state_path, t->sdef);
 	}
 out:
-	free(xfs);
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(bt);
 	free(feeds);
-	free(defs);
-	free(targets);
 	return err;
 }
 
