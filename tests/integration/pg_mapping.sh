@@ -12,7 +12,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 q() { sqlite3 "$@"; }
 legacy_shop src.db 2400 7000
 legacy_wants src.db
-DEFAULTS="{chunk_rows: 500, batch_rows: 300, jobs: 3, mode: upsert}"
+# The plan NAME.yaml (state NAME-state.db) from the SQLite or the
+# PostgreSQL source (FROM sqlite or pg) into DB, made afresh; the new keys
+# KEY... (legacy_plan's).
+pg_plan() { # pg_plan DB FROM NAME [KEY...]
+	local db=$1 from=$2 name=$3 src="sqlite:src.db"
+	shift 3
+	pg_fresh "$db"
+	[ "$from" = pg ] && src=$(pg_url pgsrc)
+	legacy_plan "$src" "$(pg_url "$db")" "$name-state.db" \
+		"{chunk_rows: 500, batch_rows: 300, jobs: 3, mode: upsert}" "$@" > "$name.yaml"
+}
 
 # the same rows in a PostgreSQL source
 pg_fresh pgsrc
@@ -25,10 +35,7 @@ done
 
 for from in sqlite pg; do
 	db=map_$from
-	pg_fresh $db
-	src="sqlite:src.db"
-	[ $from = pg ] && src=$(pg_url pgsrc)
-	legacy_plan "$src" "$(pg_url $db)" "$from-state.db" "$DEFAULTS" > $from.yaml
+	pg_plan $db $from $from
 	expect_exit 3 "$from->pg: run with rejects" "$BARGE" run $from.yaml --no-progress
 	check "$from->pg: customers filtered and rejected out" [ "$(pg_val $db "SELECT count(*) FROM customers")" = "$want_cust" ]
 	check "$from->pg: orders of missing, filtered, rejected customers out" [ "$(pg_val $db "SELECT count(*) FROM orders")" = "$want_orders" ]
@@ -50,10 +57,7 @@ done
 # a numbered table at a time), from SQLite and from PostgreSQL
 for from in sqlite pg; do
 	db=seq_$from
-	pg_fresh $db
-	src="sqlite:src.db"
-	[ $from = pg ] && src=$(pg_url pgsrc)
-	legacy_plan "$src" "$(pg_url $db)" "seq-$from-state.db" "$DEFAULTS" "{sequence: {from: id}}" > seq-$from.yaml
+	pg_plan $db $from seq-$from "{sequence: {from: id}}"
 	expect_exit 3 "$from->pg sequence: run" "$BARGE" run seq-$from.yaml --no-progress
 	check "$from->pg sequence: customers numbered densely" [ "$(pg_val $db "SELECT min(id) || '-' || max(id) || '/' || count(DISTINCT id) FROM customers")" = "1-$want_cust/$want_cust" ]
 	check "$from->pg sequence: orders numbered densely" [ "$(pg_val $db "SELECT min(id) || '-' || max(id) || '/' || count(DISTINCT id) FROM orders")" = "1-$want_orders/$want_orders" ]
