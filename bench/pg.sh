@@ -137,19 +137,8 @@ src_bytes=$("${PSQL[@]}" -At -d src -c "SELECT pg_size_pretty(pg_database_size('
 printf 'bench: source ready in %.1f s (%s)\n' "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{print b-a}')" "$src_bytes" >&2
 
 # ---- Timing -------------------------------------------------------------
-# Runs a command under GNU time; prints "wall_seconds peak_rss_kb".
-timed() {
-	local tf="$BENCH_DIR/time.out" log="$BENCH_DIR/last-run.log" t0 t1
-	t0=$EPOCHREALTIME
-	if ! "$GNU_TIME" -f '%M' -o "$tf" "$@" >"$log" 2>&1; then
-		tail -n 30 "$log" >&2
-		echo "bench: failed: $*" >&2
-		return 1
-	fi
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" -v m="$(tail -n 1 "$tf")" 'BEGIN { printf "%.3f %d\n", b - a, m }'
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+# timed (a failed tool shows as FAIL below) and median
+. bench/lib.bash
 
 fresh_target() {
 	dropdb --if-exists --force dst

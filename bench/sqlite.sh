@@ -45,21 +45,8 @@ source_db() {
 	printf '%s' "$db"
 }
 
-# Runs a command under GNU time; prints "wall_seconds peak_rss_kb". The wall
-# time is taken here (microseconds) rather than from time's %e (1/100 s).
-timed() {
-	local tf="$BENCH_DIR/time.out" log="$BENCH_DIR/last-run.log" t0 t1
-	t0=$EPOCHREALTIME
-	if ! "$GNU_TIME" -f '%M' -o "$tf" "$@" >"$log" 2>&1; then
-		cat "$log" >&2
-		echo "bench: failed: $*" >&2
-		exit 1
-	fi
-	t1=$EPOCHREALTIME
-	awk -v a="$t0" -v b="$t1" -v m="$(tail -n 1 "$tf")" 'BEGIN { printf "%.3f %d\n", b - a, m }'
-}
-
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+# timed (the run fails where its output is read) and median
+. bench/lib.bash
 
 check_count() {
 	local got

@@ -997,6 +997,31 @@ static void mode_outside(struct mode_ctx *m)
 	EXPECT_OK(write_txn(m->c, m->t, m->a, BARGE_MODE_INSERT, 0, NULL));
 }
 
+/* Rows [lo, 101) tagged `tag` (every `skip`-th left out), written twice
+ * in `mode`, deleting `del`'s range first when not NULL: the re-run of a
+ * chunk. */
+static void mode_write_twice(struct mode_ctx *m, int64_t lo, const char *tag,
+			     int64_t skip, int mode,
+			     const struct barge_chunk *del)
+{
+	barge_batch_reset(m->a);
+	mode_rows(m->a, lo, 101, tag, skip);
+	for (int i = 0; i < 2; i++)
+		EXPECT_OK(write_txn(m->c, m->t, m->a, mode, 0, del));
+}
+
+/* The table must hold the rows outside the chunk and, inside it, rows
+ * tagged `tag` (every `skip`-th left out, as mode_rows). */
+static void expect_chunk(struct mode_ctx *m, const char *tag, int64_t skip,
+			 const char *when)
+{
+	barge_batch_reset(m->want);
+	mode_rows(m->want, -5, 1, "out", 0);
+	mode_rows(m->want, 1, 101, tag, skip);
+	mode_rows(m->want, 101, 106, "out", 0);
+	expect_table(m->c, m->t, m->want, when);
+}
+
 static void case_mode_insert(void)
 {
 	struct mode_ctx m;
@@ -1014,11 +1039,7 @@ static void case_mode_insert(void)
 		/* the re-run after a crash: delete the range first, twice */
 		for (int i = 0; i < 2; i++)
 			EXPECT_OK(write_txn(m.c, m.t, m.a, BARGE_MODE_INSERT, 0, &m.ch));
-		barge_batch_reset(m.want);
-		mode_rows(m.want, -5, 1, "out", 0);
-		mode_rows(m.want, 1, 101, "a", 0);
-		mode_rows(m.want, 101, 106, "out", 0);
-		expect_table(m.c, m.t, m.want, "after insert re-runs");
+		expect_chunk(&m, "a", 0, "after insert re-runs");
 	}
 	mode_dispose(&m);
 }
@@ -1032,20 +1053,10 @@ static void case_mode_upsert(void)
 	}
 	if (mode_setup(&m, "mode_upsert") == 0) {
 		mode_outside(&m);
-		barge_batch_reset(m.a);
-		mode_rows(m.a, 1, 101, "a", 0);
-		for (int i = 0; i < 2; i++)
-			EXPECT_OK(write_txn(m.c, m.t, m.a, BARGE_MODE_UPSERT, 0, NULL));
-		barge_batch_reset(m.want);
-		mode_rows(m.want, -5, 1, "out", 0);
-		mode_rows(m.want, 1, 101, "a", 0);
-		mode_rows(m.want, 101, 106, "out", 0);
-		expect_table(m.c, m.t, m.want, "after the same upsert twice");
+		mode_write_twice(&m, 1, "a", 0, BARGE_MODE_UPSERT, NULL);
+		expect_chunk(&m, "a", 0, "after the same upsert twice");
 		/* changed values, some rows only: merged, twice */
-		barge_batch_reset(m.a);
-		mode_rows(m.a, 40, 101, "b", 0);
-		for (int i = 0; i < 2; i++)
-			EXPECT_OK(write_txn(m.c, m.t, m.a, BARGE_MODE_UPSERT, 0, NULL));
+		mode_write_twice(&m, 40, "b", 0, BARGE_MODE_UPSERT, NULL);
 		barge_batch_reset(m.want);
 		mode_rows(m.want, -5, 1, "out", 0);
 		mode_rows(m.want, 1, 40, "a", 0);
@@ -1061,25 +1072,11 @@ static void case_mode_replace(void)
 	struct mode_ctx m;
 	if (mode_setup(&m, "mode_replace") == 0) {
 		mode_outside(&m);
-		barge_batch_reset(m.a);
-		mode_rows(m.a, 1, 101, "a", 0);
-		for (int i = 0; i < 2; i++)
-			EXPECT_OK(write_txn(m.c, m.t, m.a, BARGE_MODE_REPLACE, 0, &m.ch));
-		barge_batch_reset(m.want);
-		mode_rows(m.want, -5, 1, "out", 0);
-		mode_rows(m.want, 1, 101, "a", 0);
-		mode_rows(m.want, 101, 106, "out", 0);
-		expect_table(m.c, m.t, m.want, "after the same replace twice");
+		mode_write_twice(&m, 1, "a", 0, BARGE_MODE_REPLACE, &m.ch);
+		expect_chunk(&m, "a", 0, "after the same replace twice");
 		/* the source changed: every 7th row deleted, values new */
-		barge_batch_reset(m.a);
-		mode_rows(m.a, 1, 101, "c", 7);
-		for (int i = 0; i < 2; i++)
-			EXPECT_OK(write_txn(m.c, m.t, m.a, BARGE_MODE_REPLACE, 0, &m.ch));
-		barge_batch_reset(m.want);
-		mode_rows(m.want, -5, 1, "out", 0);
-		mode_rows(m.want, 1, 101, "c", 7);
-		mode_rows(m.want, 101, 106, "out", 0);
-		expect_table(m.c, m.t, m.want, "after replace with deletes");
+		mode_write_twice(&m, 1, "c", 7, BARGE_MODE_REPLACE, &m.ch);
+		expect_chunk(&m, "c", 7, "after replace with deletes");
 	}
 	mode_dispose(&m);
 }

@@ -58,3 +58,28 @@ db_digest() { # db_digest FILE
 	done
 	echo "$out" | md5sum
 }
+
+# Whether the Python expression EXPR holds of the verify report FILE, with
+# t its tables by name.
+report_py() { # report_py FILE EXPR
+	python3 -c "import json,sys; r=json.load(open('$1')); t={x['table']:x for x in r['tables']}; sys.exit(0 if ($2) else 1)"
+}
+# The verify fast path against barge's C encoder: URL compared with
+# itself, one row per chunk, one side streamed and hashed in C
+# (BARGE_NO_FASTPATH) and the other digested in the database, each way
+# round (reports d_target.json, d_source.json). Each of TABLES (comma-
+# separated) must take the fast path and WHO (the two digests) agree.
+fastpath_agrees() { # fastpath_agrees WHO URL TABLES [VERIFY OPTION]...
+	local who=$1 url=$2 tables=$3 side want t
+	shift 3
+	for side in target source; do
+		expect_exit 0 "$side streams: equal" env BARGE_NO_FASTPATH=$side "$BARGE" verify "$url" "$url" \
+			--tables "$tables" --chunk-rows 1 --report d_$side.json "$@"
+		want="in-database (source), streamed (target)"
+		[ $side = source ] && want="streamed (source), in-database (target)"
+		for t in ${tables//,/ }; do
+			check "$t ($side streams): the fast path was used" report_py d_$side.json "t['$t']['digests'] == '$want'"
+			check "$t ($side streams): $who digests agree on every row" report_py d_$side.json "t['$t']['chunks_differing'] == 0 and t['$t']['source_rows'] > 0"
+		done
+	done
+}

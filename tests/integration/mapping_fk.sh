@@ -5,26 +5,12 @@
 # foreign keys two levels down through barge_keymap, and --dry-run prints
 # the mapping and the sample's rejects without creating any file.
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/fixtures/legacy_shop.bash"
 q() { sqlite3 "$@"; }
 
-q src.db "
-CREATE TABLE zcust(id INTEGER PRIMARY KEY, email TEXT, since TEXT);
-CREATE TABLE yorder(id INTEGER PRIMARY KEY, cust_id INTEGER REFERENCES zcust(id), total NUMERIC);
-CREATE TABLE xitem(id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES yorder(id), sku TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
-INSERT INTO zcust SELECT i, CASE WHEN i % 10 = 0 THEN 'bad address' ELSE 'c' || i || '@x.com' END,
-       CASE WHEN i % 15 = 0 THEN '2001-01-01' ELSE '2020-01-01' END FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 240)
-INSERT INTO yorder SELECT i, CASE WHEN i % 40 = 0 THEN 999 WHEN i % 41 = 0 THEN NULL ELSE (i % 60) + 1 END, i FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)
-INSERT INTO xitem SELECT i, (i % 240) + 1, 'sku' || i FROM n;
-"
+legacy_shop --refs src.db 240 700
 # what should be rejected, computed independently in SQL
-custs_in="SELECT id FROM zcust WHERE email LIKE '%@%' AND since >= '2015'"
-orders_in="SELECT id FROM yorder WHERE cust_id IS NULL OR cust_id IN ($custs_in)"
-want_cust=$(q src.db "SELECT count(*) FROM ($custs_in)")
-want_orders=$(q src.db "SELECT count(*) FROM ($orders_in)")
-want_items=$(q src.db "SELECT count(*) FROM xitem WHERE order_id IN ($orders_in)")
+legacy_wants src.db
 
 # 1. order alone: declared FKs, tables listed by name, four workers
 cat > order.yaml <<'YAML'
@@ -41,31 +27,7 @@ check "order: summary line" grep -q "load order: zcust, yorder, xitem" "$WORK/la
 for t in zcust yorder xitem; do check "order: $t copied" same_table src.db order.db $t; done
 
 # 2 + 3. references and key remapping through two levels, with --jobs 3
-cat > plan.yaml <<'YAML'
-source: sqlite:src.db
-target: sqlite:new.db
-state: state.db
-defaults: {chunk_rows: 40, jobs: 3, mode: upsert}
-tables:
-  - name: xitem
-    columns:
-      order_id: {references: yorder.id}
-  - name: yorder
-    target: orders
-    columns:
-      id:      {to: legacy_id}
-      cust_id: {references: zcust.id}
-    add:
-      id: {uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}
-  - name: zcust
-    target: customers
-    where: "since >= '2015'"
-    columns:
-      id:    {to: legacy_id}
-      email: {rules: {regex: '@'}}
-    add:
-      id: {uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}
-YAML
+legacy_plan sqlite:src.db sqlite:new.db state.db "{chunk_rows: 40, jobs: 3, mode: upsert}" > plan.yaml
 # 4. the dry run first: mapping, sample rejects, nothing created
 expect_exit 3 "dry run (exit 3: the sample has rejects)" "$BARGE" run plan.yaml --dry-run --no-progress
 check "dry run: nothing created" test ! -e new.db -a ! -e state.db

@@ -5,50 +5,14 @@
 # re-run chunk, retried and failed-then-resumed chunks; new source rows
 # numbered after the old ones; a composite key refused.
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/fixtures/legacy_shop.bash"
 q() { sqlite3 "$@"; }
 
-q src.db "
-CREATE TABLE zcust(id INTEGER PRIMARY KEY, email TEXT, since TEXT);
-CREATE TABLE yorder(id INTEGER PRIMARY KEY, cust_id INTEGER, total NUMERIC);
-CREATE TABLE xitem(id INTEGER PRIMARY KEY, order_id INTEGER, sku TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
-INSERT INTO zcust SELECT i * 7, CASE WHEN i % 10 = 0 THEN 'bad address' ELSE 'c' || i || '@x.com' END,
-       CASE WHEN i % 15 = 0 THEN '2001-01-01' ELSE '2020-01-01' END FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 240)
-INSERT INTO yorder SELECT i * 3, CASE WHEN i % 40 = 0 THEN 999 ELSE ((i % 60) + 1) * 7 END, i FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)
-INSERT INTO xitem SELECT i, ((i % 240) + 1) * 3, 'sku' || i FROM n;"
-custs_in="SELECT id FROM zcust WHERE email LIKE '%@%' AND since >= '2015'"
-orders_in="SELECT id FROM yorder WHERE cust_id IN ($custs_in)"
-want_cust=$(q src.db "SELECT count(*) FROM ($custs_in)")
-want_orders=$(q src.db "SELECT count(*) FROM ($orders_in)")
-want_items=$(q src.db "SELECT count(*) FROM xitem WHERE order_id IN ($orders_in)")
+legacy_shop --no-null --spread src.db 240 700
+legacy_wants src.db
 
-cat > plan.yaml <<'YAML'
-source: sqlite:src.db
-target: sqlite:new.db
-state: state.db
-defaults: {chunk_rows: 40, batch_rows: 16, jobs: 3, mode: upsert}
-tables:
-  - name: xitem
-    columns:
-      order_id: {references: yorder.id}
-  - name: yorder
-    target: orders
-    columns:
-      id:      {to: legacy_id}
-      cust_id: {references: zcust.id}
-    add:
-      id: {sequence: {from: id}}
-  - name: zcust
-    target: customers
-    where: "since >= '2015'"
-    columns:
-      id:    {to: legacy_id}
-      email: {rules: {regex: '@'}}
-    add:
-      id: {sequence: {from: id, start: 1000}}
-YAML
+legacy_plan sqlite:src.db sqlite:new.db state.db "{chunk_rows: 40, batch_rows: 16, jobs: 3, mode: upsert}" \
+	"{sequence: {from: id}}" "{sequence: {from: id, start: 1000}}" > plan.yaml
 expect_exit 3 "dry run" "$BARGE" run plan.yaml --dry-run --no-progress
 check "dry run: the sequence key" grep -q "^  id .*-> id int64: sequence numbered from id through barge_keymap" "$WORK/last.out"
 check "dry run: the remapped foreign key" grep -q "cust_id .*-> cust_id int64.*remapped to customers.id through barge_keymap" "$WORK/last.out"

@@ -90,3 +90,31 @@ INSERT INTO customers SELECT g, 'c' || g || '@x' FROM generate_series(1, 2000) g
 INSERT INTO orders SELECT g, 1 + g % 2000, md5(g::text), g / 7.0 FROM generate_series(1, $2) g;
 ANALYZE;" >/dev/null
 }
+# A table big in DB: ROWS rows (id 1..ROWS) of an int, a text, a numeric
+# and a timestamptz, for the scenarios that need a copy to take a while.
+pg_big() { # pg_big DB ROWS
+	pg_sql "$1" "CREATE TABLE big (id bigint PRIMARY KEY, a int, t text, n numeric(12,2), ts timestamptz);
+	INSERT INTO big SELECT g, g % 1000, md5(g::text), g / 7.0, '2020-01-01'::timestamptz + g * interval '1 second'
+	FROM generate_series(1, $2) g;" >/dev/null
+}
+# A copy from SRC to DST (state st.db, two workers, chunks of CHUNK rows)
+# while KILLER (a function) runs in the background until the file `stop`,
+# adding to kills.txt how many of WHAT (the backends it aims at) it
+# terminated: the copy must succeed all the same, with backends
+# terminated, chunks retried and every unit done.
+pg_copy_killed() { # pg_copy_killed KILLER WHAT SRC DST CHUNK
+	local killer=$1 what=$2 kpid killed retries
+	rm -f stop kills.txt
+	"$killer" &
+	kpid=$!
+	expect_exit 0 "copy under $what terminations" "$BARGE" copy "$(pg_url "$3")" "$(pg_url "$4")" \
+		--state st.db --jobs 2 --chunk-rows "$5" --retries 50 --no-progress
+	touch stop
+	wait "$kpid"
+	killed=$(awk '{s+=$1} END {print s+0}' kills.txt)
+	retries=$(sqlite3 st.db "SELECT count(*) FROM log WHERE event = 'retry'")
+	echo "$what terminated: $killed, chunk retries: $retries"
+	check "$what were terminated ($killed)" [ "$killed" -gt 0 ]
+	check "chunks were retried ($retries)" [ "$retries" -gt 0 ]
+	check "every unit done" [ "$(sqlite3 st.db "SELECT count(*) FROM units WHERE status != 'done'")" = 0 ]
+}

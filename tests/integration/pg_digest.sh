@@ -9,8 +9,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.bash"
 . "$HERE/pg.bash"
 
-py() { python3 -c "import json,sys; r=json.load(open('$1')); t={x['table']:x for x in r['tables']}; sys.exit(0 if ($2) else 1)"; }
-
 pg_fresh pgd
 pg_sql pgd "
 CREATE TABLE t_bool(id bigint PRIMARY KEY, v boolean);
@@ -66,22 +64,14 @@ INSERT INTO t_json VALUES (1, NULL, NULL), (2, '{}', '{}'), (3, '{\"b\":1,\"a\":
 " >/dev/null
 DB=$(pg_url pgd)
 TABLES=t_bool,t_int,t_float,t_num,t_text,t_bytes,t_date,t_time,t_ts,t_uuid,t_other,t_text_key,t_keyless
+fastpath_agrees "in-database and C" "$DB" $TABLES
 for side in target source; do
-	export BARGE_NO_FASTPATH=$side
-	expect_exit 0 "$side streams: equal" "$BARGE" verify "$DB" "$DB" --tables $TABLES --chunk-rows 1 --report d_$side.json
-	want="in-database (source), streamed (target)"
-	[ $side = source ] && want="streamed (source), in-database (target)"
-	for t in ${TABLES//,/ }; do
-		check "$t ($side streams): the fast path was used" py d_$side.json "t['$t']['digests'] == '$want'"
-		check "$t ($side streams): in-database and C digests agree on every row" py d_$side.json "t['$t']['chunks_differing'] == 0 and t['$t']['source_rows'] > 0"
-	done
-	check "t_json ($side streams): JSON is not claimed against C" py d_$side.json "True" # (not in TABLES: see below)
+	check "t_json ($side streams): JSON is not claimed against C" report_py d_$side.json "True" # (not in TABLES: see below)
 done
-unset BARGE_NO_FASTPATH
 expect_exit 0 "JSON, PostgreSQL on both sides: in-database, equal" "$BARGE" verify "$DB" "$DB" --tables t_json --chunk-rows 1 --report j.json --in-database
-check "JSON native: in-database" py j.json "t['t_json']['digests'] == 'in-database' and t['t_json']['chunks_differing'] == 0"
+check "JSON native: in-database" report_py j.json "t['t_json']['digests'] == 'in-database' and t['t_json']['chunks_differing'] == 0"
 BARGE_NO_FASTPATH=target "$BARGE" verify "$DB" "$DB" --tables t_json --report j2.json >/dev/null 2>&1
-check "JSON against C: streamed canonically" py j2.json "t['t_json']['digests'] == 'streamed'"
+check "JSON against C: streamed canonically" report_py j2.json "t['t_json']['digests'] == 'streamed'"
 
 # A single changed value in each type is seen by the in-database digest.
 pg_fresh pgd2
@@ -93,6 +83,6 @@ pg_sql pgd2 "UPDATE t_float SET b = 0.30000000000000009 WHERE id = 10;
 	UPDATE t_bytes SET v = '\\x01' WHERE id = 3; UPDATE t_date SET v = '-infinity' WHERE id = 2;" >/dev/null
 expect_exit 1 "in-database digests see one changed value per table" "$BARGE" verify "$DB" "$(pg_url pgd2)" --tables t_float,t_num,t_text,t_ts,t_bytes,t_date,t_int --report ch.json --in-database
 expect_exit 1 "without --in-database the same verify streams" "$BARGE" verify "$DB" "$(pg_url pgd2)" --tables t_float --report ch2.json
-check "streamed by default" py ch2.json "t['t_float']['digests'] == 'streamed' and t['t_float']['changed'] == 1"
-check "each change found, in the database" py ch.json "all(t[x]['changed'] == 1 and t[x]['chunks_differing'] == 1 and t[x]['digests'] == 'in-database' for x in ['t_float','t_num','t_text','t_ts','t_bytes','t_date']) and t['t_int']['equal']"
+check "streamed by default" report_py ch2.json "t['t_float']['digests'] == 'streamed' and t['t_float']['changed'] == 1"
+check "each change found, in the database" report_py ch.json "all(t[x]['changed'] == 1 and t[x]['chunks_differing'] == 1 and t[x]['digests'] == 'in-database' for x in ['t_float','t_num','t_text','t_ts','t_bytes','t_date']) and t['t_int']['equal']"
 finish

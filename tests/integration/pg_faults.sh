@@ -7,9 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 pg_fresh pgf_src
 pg_fresh pgf_dst
-pg_sql pgf_src "CREATE TABLE big (id bigint PRIMARY KEY, a int, t text, n numeric(12,2), ts timestamptz);
-	INSERT INTO big SELECT g, g % 1000, md5(g::text), g / 7.0, '2020-01-01'::timestamptz + g * interval '1 second'
-	FROM generate_series(1, 200000) g;" >/dev/null
+pg_big pgf_src 200000
 
 # Kill every target backend of barge's a few times a second, in the
 # background, until the copy ends; from the first committed chunk on, so
@@ -25,19 +23,7 @@ killer() {
 		sleep 0.3
 	done
 }
-rm -f stop kills.txt
-killer &
-kpid=$!
-expect_exit 0 "copy under backend terminations" "$BARGE" copy "$(pg_url pgf_src)" "$(pg_url pgf_dst)" \
-	--state st.db --jobs 2 --chunk-rows 5000 --retries 50 --no-progress
-touch stop
-wait "$kpid"
-killed=$(awk '{s+=$1} END {print s+0}' kills.txt)
-retries=$(sqlite3 st.db "SELECT count(*) FROM log WHERE event = 'retry'")
-echo "backends terminated: $killed, chunk retries: $retries"
-check "backends were terminated ($killed)" [ "$killed" -gt 0 ]
-check "chunks were retried ($retries)" [ "$retries" -gt 0 ]
-check "every unit done" [ "$(sqlite3 st.db "SELECT count(*) FROM units WHERE status != 'done'")" = 0 ]
+pg_copy_killed killer backends pgf_src pgf_dst 5000
 check "target exact" pg_same pgf_src pgf_dst big id
 
 # The finishing step loses its connection: the first CREATE INDEX on the

@@ -7,15 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.bash"
 . "$HERE/pg.bash"
 
-sqlite3 src.db "
-CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE,
-	a INTEGER, b TEXT, c TEXT);
-CREATE INDEX people_ab ON people (a, b);
-CREATE INDEX people_lower_c ON people (lower(c));
-CREATE INDEX people_c_part ON people (c) WHERE c IS NOT NULL;
-CREATE UNIQUE INDEX people_b_c ON people (b, c);
-WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2000)
-INSERT INTO people SELECT n, 'p' || n || '@x', n % 7, 'b' || n, 'c' || n FROM g;"
+sqlite3 src.db < "$HERE/fixtures/indexed_people.sql"
 
 expect_exit 0 "inspect sqlite" "$BARGE" inspect sqlite:src.db
 check "inspect lists the plain-column indexes" \

@@ -7,25 +7,22 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.bash"
 . "$HERE/pg.bash"
+. "$HERE/fixtures/legacy_shop.bash"
 
 q() { sqlite3 "$@"; }
-SCHEMA="
-CREATE TABLE zcust(id INTEGER PRIMARY KEY, email TEXT, since TEXT);
-CREATE TABLE yorder(id INTEGER PRIMARY KEY, cust_id INTEGER, total NUMERIC);
-CREATE TABLE xitem(id INTEGER PRIMARY KEY, order_id INTEGER, sku TEXT);"
-q src.db "$SCHEMA
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
-INSERT INTO zcust SELECT i, CASE WHEN i % 10 = 0 THEN 'bad address' ELSE 'c' || i || '@x.com' END,
-       CASE WHEN i % 15 = 0 THEN '2001-01-01' ELSE '2020-01-01' END FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2400)
-INSERT INTO yorder SELECT i, CASE WHEN i % 40 = 0 THEN 999 WHEN i % 41 = 0 THEN NULL ELSE (i % 60) + 1 END, i FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 7000)
-INSERT INTO xitem SELECT i, (i % 2400) + 1, 'sku' || i FROM n;"
-custs_in="SELECT id FROM zcust WHERE email LIKE '%@%' AND since >= '2015'"
-orders_in="SELECT id FROM yorder WHERE cust_id IS NULL OR cust_id IN ($custs_in)"
-want_cust=$(q src.db "SELECT count(*) FROM ($custs_in)")
-want_orders=$(q src.db "SELECT count(*) FROM ($orders_in)")
-want_items=$(q src.db "SELECT count(*) FROM xitem WHERE order_id IN ($orders_in)")
+legacy_shop src.db 2400 7000
+legacy_wants src.db
+# The plan NAME.yaml (state NAME-state.db) from the SQLite or the
+# PostgreSQL source (FROM sqlite or pg) into DB, made afresh; the new keys
+# KEY... (legacy_plan's).
+pg_plan() { # pg_plan DB FROM NAME [KEY...]
+	local db=$1 from=$2 name=$3 src="sqlite:src.db"
+	shift 3
+	pg_fresh "$db"
+	[ "$from" = pg ] && src=$(pg_url pgsrc)
+	legacy_plan "$src" "$(pg_url "$db")" "$name-state.db" \
+		"{chunk_rows: 500, batch_rows: 300, jobs: 3, mode: upsert}" "$@" > "$name.yaml"
+}
 
 # the same rows in a PostgreSQL source
 pg_fresh pgsrc
@@ -36,40 +33,9 @@ for t in zcust yorder xitem; do
 	q -csv src.db "SELECT * FROM $t" | "${PSQL[@]}" -d pgsrc -c "\\copy $t FROM STDIN (FORMAT csv)"
 done
 
-plan() { # plan SOURCE TARGET STATE
-	cat <<YAML
-source: $1
-target: $2
-state: $3
-defaults: {chunk_rows: 500, batch_rows: 300, jobs: 3, mode: upsert}
-tables:
-  - name: xitem
-    columns:
-      order_id: {references: yorder.id}
-  - name: yorder
-    target: orders
-    columns:
-      id:      {to: legacy_id}
-      cust_id: {references: zcust.id}
-    add:
-      id: {uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}
-  - name: zcust
-    target: customers
-    where: "since >= '2015'"
-    columns:
-      id:    {to: legacy_id}
-      email: {rules: {regex: '@'}}
-    add:
-      id: {uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}
-YAML
-}
-
 for from in sqlite pg; do
 	db=map_$from
-	pg_fresh $db
-	src="sqlite:src.db"
-	[ $from = pg ] && src=$(pg_url pgsrc)
-	plan "$src" "$(pg_url $db)" "$from-state.db" > $from.yaml
+	pg_plan $db $from $from
 	expect_exit 3 "$from->pg: run with rejects" "$BARGE" run $from.yaml --no-progress
 	check "$from->pg: customers filtered and rejected out" [ "$(pg_val $db "SELECT count(*) FROM customers")" = "$want_cust" ]
 	check "$from->pg: orders of missing, filtered, rejected customers out" [ "$(pg_val $db "SELECT count(*) FROM orders")" = "$want_orders" ]
@@ -91,11 +57,7 @@ done
 # a numbered table at a time), from SQLite and from PostgreSQL
 for from in sqlite pg; do
 	db=seq_$from
-	pg_fresh $db
-	src="sqlite:src.db"
-	[ $from = pg ] && src=$(pg_url pgsrc)
-	plan "$src" "$(pg_url $db)" "seq-$from-state.db" |
-		sed 's/{uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}/{sequence: {from: id}}/' > seq-$from.yaml
+	pg_plan $db $from seq-$from "{sequence: {from: id}}"
 	expect_exit 3 "$from->pg sequence: run" "$BARGE" run seq-$from.yaml --no-progress
 	check "$from->pg sequence: customers numbered densely" [ "$(pg_val $db "SELECT min(id) || '-' || max(id) || '/' || count(DISTINCT id) FROM customers")" = "1-$want_cust/$want_cust" ]
 	check "$from->pg sequence: orders numbered densely" [ "$(pg_val $db "SELECT min(id) || '-' || max(id) || '/' || count(DISTINCT id) FROM orders")" = "1-$want_orders/$want_orders" ]

@@ -10,9 +10,7 @@ pg_own_cluster || { bad "own cluster"; finish; exit; }
 own_val() { "${PSQL[@]}" -At -p "$OWN_PORT" -d postgres -c "$1"; }
 
 pg_fresh pgr_src
-pg_sql pgr_src "CREATE TABLE big (id bigint PRIMARY KEY, a int, t text, n numeric(12,2), ts timestamptz);
-	INSERT INTO big SELECT g, g % 1000, md5(g::text), g / 7.0, '2020-01-01'::timestamptz + g * interval '1 second'
-	FROM generate_series(1, 300000) g;" >/dev/null
+pg_big pgr_src 300000
 
 # once some chunks are in: restart the target server
 rm -f stop restarted.txt

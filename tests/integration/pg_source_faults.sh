@@ -9,9 +9,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 pg_fresh pgs_src
 pg_fresh pgs_dst
-pg_sql pgs_src "CREATE TABLE big (id bigint PRIMARY KEY, a int, t text, n numeric(12,2), ts timestamptz);
-	INSERT INTO big SELECT g, g % 1000, md5(g::text), g / 7.0, '2020-01-01'::timestamptz + g * interval '1 second'
-	FROM generate_series(1, 400000) g;" >/dev/null
+pg_big pgs_src 400000
 pg_dump_table pgs_src big id >before.txt
 
 # Only the backends that ran a chunk's COPY (running it or idle between
@@ -31,18 +29,6 @@ killer() {
 		sleep 0.1
 	done
 }
-rm -f stop kills.txt
-killer &
-kpid=$!
-expect_exit 0 "copy under source backend terminations" "$BARGE" copy "$(pg_url pgs_src)" "$(pg_url pgs_dst)" \
-	--state st.db --jobs 2 --chunk-rows 2000 --retries 50 --no-progress
-touch stop
-wait "$kpid"
-killed=$(awk '{s+=$1} END {print s+0}' kills.txt)
-retries=$(sqlite3 st.db "SELECT count(*) FROM log WHERE event = 'retry'")
-echo "source backends terminated: $killed, chunk retries: $retries"
-check "source backends were terminated ($killed)" [ "$killed" -gt 0 ]
-check "chunks were retried ($retries)" [ "$retries" -gt 0 ]
-check "every unit done" [ "$(sqlite3 st.db "SELECT count(*) FROM units WHERE status != 'done'")" = 0 ]
+pg_copy_killed killer "source backends" pgs_src pgs_dst 2000
 check "target exact (the snapshot's rows, not the changed ones)" cmp -s before.txt <(pg_dump_table pgs_dst big id)
 finish

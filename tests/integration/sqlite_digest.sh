@@ -9,17 +9,9 @@
 # per table is found with both sides in the database.
 . "$(dirname "$0")/lib.bash"
 
-py() { python3 -c "import json,sys; r=json.load(open('$1')); t={x['table']:x for x in r['tables']}; sys.exit(0 if ($2) else 1)"; }
-
+sqlite3 src.db < "$(dirname "$0")/fixtures/edge_values.sql"
 sqlite3 src.db <<'SQL'
-CREATE TABLE v(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, anyv, d DATE, ts DATETIME, n NUMERIC(12,2));
 INSERT INTO v VALUES
- (1, 9223372036854775807, 4.9406564584124654e-324, 'ünïcødé 😀 漢字 e' || char(769), x'00ff00', 1, '2024-02-29', '2024-02-29 23:59:59', 12.34),
- (2, -9223372036854775808, 1.7976931348623157e308, '', x'', 2.5, '0001-01-01', '1970-01-01 00:00:00.123456', -0.01),
- (3, 0, -2.2250738585072014e-308, CAST(x'61006263' AS TEXT), NULL, 'text', '9999-12-31', '2038-01-19 03:14:08', 99999999999.99),
- (4, NULL, NULL, NULL, NULL, x'deadbeef', NULL, NULL, NULL),
- (5, -1, 0.1, ' trailing ', x'0000', NULL, '2000-01-01', '2000-01-01 00:00:00.500', 0),
- (6, 1, 1e-320, 'a"b''c\d', x'41', -7, '1999-12-31', '1999-12-31 23:59:59.999', 5),
  (7, 2, -0.0, 'a|b', x'7c', -0.0, '1969-12-31', '1969-12-31 23:59:59.999999', '-001.50'),
  (8, 3, 3, ' ', zeroblob(70000), 9223372036854775807, '1970-01-01', '1970-01-01T00:00:00', 1e-7),
  (9, 4, 9007199254740993, 'x', NULL, '', '2000-02-29', '2000-02-29 12:00', '100'),
@@ -37,38 +29,24 @@ INSERT INTO ty VALUES
  (8, 0, NULL, NULL, NULL, NULL, '[1e400, -0, 0.0, 1E0, 10e-1, null, true]', NULL, NULL, NULL),
  (9, 1, NULL, NULL, NULL, NULL, 7, NULL, NULL, NULL),
  (10, 0, NULL, NULL, NULL, NULL, 1.5, NULL, NULL, NULL);
-CREATE TABLE ck(a TEXT NOT NULL, b TEXT NOT NULL, v INTEGER, PRIMARY KEY(a, b));
-INSERT INTO ck VALUES ('a|b','c',1), ('a','b|c',2), ('B','x',3), ('a','x',4), ('é','y',5), ('',' ',6), ('a', '',7);
-CREATE TABLE nokey(x TEXT, y INTEGER);
-INSERT INTO nokey VALUES ('dup', 1), ('dup', 1), ('dup', 1), (NULL, NULL), (NULL, NULL), ('', 0);
 SQL
 TABLES=v,ty,ck,nokey
-for side in target source; do
-	export BARGE_NO_FASTPATH=$side
-	expect_exit 0 "$side streams: equal" "$BARGE" verify sqlite:src.db sqlite:src.db --tables $TABLES --chunk-rows 1 --report d_$side.json --no-progress
-	want="in-database (source), streamed (target)"
-	[ $side = source ] && want="streamed (source), in-database (target)"
-	for t in ${TABLES//,/ }; do
-		check "$t ($side streams): the fast path was used" py d_$side.json "t['$t']['digests'] == '$want'"
-		check "$t ($side streams): SQLite's and C's digests agree on every row" py d_$side.json "t['$t']['chunks_differing'] == 0 and t['$t']['source_rows'] > 0"
-	done
-done
-unset BARGE_NO_FASTPATH
+fastpath_agrees "SQLite's and C's" sqlite:src.db $TABLES --no-progress
 
 # Both sides in the database (the canonical form): a copy of the file is equal, and one
 # changed value per table is found and named.
 cp src.db dst.db
 expect_exit 0 "in-database, both sides: equal" "$BARGE" verify sqlite:src.db sqlite:dst.db --tables $TABLES --report eq.json --in-database --no-progress
-check "both sides in the database" py eq.json "all(x['digests'] == 'in-database' and x['equal'] for x in r['tables'])"
+check "both sides in the database" report_py eq.json "all(x['digests'] == 'in-database' and x['equal'] for x in r['tables'])"
 sqlite3 dst.db "UPDATE v SET r = 0.10000000000000002 WHERE id = 5; UPDATE ty SET j = '{\"a\":[1,2000,\"é\"],\"b\":2}' WHERE id = 3;
 	UPDATE ck SET v = 8 WHERE a = 'a' AND b = ''; DELETE FROM nokey WHERE rowid = (SELECT max(rowid) FROM nokey WHERE x = 'dup');"
 expect_exit 1 "in-database digests see one change per table" "$BARGE" verify sqlite:src.db sqlite:dst.db --tables $TABLES --report ch.json --in-database --chunk-rows 4 --no-progress
-check "each change found and named" py ch.json "t['v']['changed'] == 1 and t['ty']['changed'] == 1 and t['ck']['changed'] == 1 and t['nokey']['missing'] == 1 and all(x['digests'] == 'in-database' for x in r['tables']) and t['v']['chunks_differing'] == 1"
-check "the changed column named" py ch.json "t['ty']['differences'][0]['columns'] == ['j'] and t['v']['differences'][0]['key'] == {'id': 5}"
+check "each change found and named" report_py ch.json "t['v']['changed'] == 1 and t['ty']['changed'] == 1 and t['ck']['changed'] == 1 and t['nokey']['missing'] == 1 and all(x['digests'] == 'in-database' for x in r['tables']) and t['v']['chunks_differing'] == 1"
+check "the changed column named" report_py ch.json "t['ty']['differences'][0]['columns'] == ['j'] and t['v']['differences'][0]['key'] == {'id': 5}"
 # JSON written differently but canonically equal is equal in the database
 sqlite3 dst.db "UPDATE ty SET j = '{ \"b\":1, \"a\":[1, 2000.0, \"\u00e9\"] }' WHERE id = 3"
 expect_exit 0 "JSON respelled: still equal in the database" "$BARGE" verify sqlite:src.db sqlite:dst.db --tables ty --report js.json --in-database --no-progress
-check "JSON respelled: no chunk differed" py js.json "t['ty']['chunks_differing'] == 0"
+check "JSON respelled: no chunk differed" report_py js.json "t['ty']['chunks_differing'] == 0"
 
 # A value its column cannot hold fails the in-database digest as it fails
 # the streamed read (exit 2, the column named).

@@ -5,15 +5,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.bash"
 
-sqlite3 src.db "
-CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE,
-	a INTEGER, b TEXT, c TEXT);
-CREATE INDEX people_ab ON people (a, b);
-CREATE INDEX people_lower_c ON people (lower(c));
-CREATE INDEX people_c_part ON people (c) WHERE c IS NOT NULL;
-CREATE UNIQUE INDEX people_b_c ON people (b, c);
-WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2000)
-INSERT INTO people SELECT n, 'p' || n || '@x', n % 7, 'b' || n, 'c' || n FROM g;"
+sqlite3 src.db < "$HERE/fixtures/indexed_people.sql"
 
 idx() { sqlite3 dst.db "SELECT l.name || ' ' || group_concat(i.name, ',') FROM pragma_index_list('people') l,
 	pragma_index_info(l.name) i WHERE l.origin <> 'pk' GROUP BY l.name ORDER BY l.name"; }

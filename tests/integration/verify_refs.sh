@@ -3,42 +3,11 @@
 # and foreign keys it rewrote to a parent's uuid_v5 key (two levels) are
 # compared rewritten. A real difference is still found.
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/fixtures/legacy_shop.bash"
 q() { sqlite3 "$@"; }
 
-q src.db "
-CREATE TABLE zcust(id INTEGER PRIMARY KEY, email TEXT);
-CREATE TABLE yorder(id INTEGER PRIMARY KEY, cust_id INTEGER, total NUMERIC);
-CREATE TABLE xitem(id INTEGER PRIMARY KEY, order_id INTEGER, sku TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
-INSERT INTO zcust SELECT i, CASE WHEN i % 10 = 0 THEN 'bad address' ELSE 'c' || i || '@x.com' END FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 240)
-INSERT INTO yorder SELECT i, CASE WHEN i % 40 = 0 THEN 999 ELSE (i % 60) + 1 END, i FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)
-INSERT INTO xitem SELECT i, (i % 240) + 1, 'sku' || i FROM n;"
-cat > plan.yaml <<'YAML'
-source: sqlite:src.db
-target: sqlite:new.db
-state: state.db
-defaults: {chunk_rows: 100, jobs: 2, mode: upsert}
-tables:
-  - name: xitem
-    columns:
-      order_id: {references: yorder.id}
-  - name: yorder
-    target: orders
-    columns:
-      id:      {to: legacy_id}
-      cust_id: {references: zcust.id}
-    add:
-      id: {uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}
-  - name: zcust
-    target: customers
-    columns:
-      id:    {to: legacy_id}
-      email: {rules: {regex: '@'}}
-    add:
-      id: {uuid_v5: {namespace: 6ba7b811-9dad-11d1-80b4-00c04fd430c8, from: id}}
-YAML
+legacy_shop --no-since --no-null src.db 240 700
+legacy_plan --all sqlite:src.db sqlite:new.db state.db "{chunk_rows: 100, jobs: 2, mode: upsert}" > plan.yaml
 expect_exit 3 "run with references rejects" "$BARGE" run plan.yaml --no-progress
 check "orders and items were rejected for references" [ "$(q state.db "SELECT count(DISTINCT table_name) FROM rejects WHERE rule = 'references'")" = 2 ]
 expect_exit 0 "verify: equal through rejects and remapped keys" "$BARGE" verify plan.yaml --chunk-rows 50 --report equal.json

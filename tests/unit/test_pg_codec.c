@@ -25,6 +25,16 @@ static void round_trip(const char *in, const char *want)
 	barge_buf_dispose(&txt);
 }
 
+/* Numeric's binary form, the n bytes at p, must decode to `want`. */
+static void wire_decodes(struct barge_buf *o, const unsigned char *p, size_t n,
+			 const char *want)
+{
+	const char *why = NULL;
+	barge_buf_clear(o);
+	CHECK_OK(pgc_numeric_to_text(o, p, n, &why));
+	CHECK_STR(o->p, want);
+}
+
 static void numeric_wire(void)
 {
 	/* 1234.5600: ndigits 2, weight 0, pos, dscale 4: 1234 5600 */
@@ -40,20 +50,11 @@ static void numeric_wire(void)
 	struct barge_buf o;
 	const char *why = NULL;
 	barge_buf_init(&o, 1 << 16);
-	CHECK_OK(pgc_numeric_to_text(&o, a, sizeof a, &why));
-	CHECK_STR(o.p, "1234.5600");
-	barge_buf_clear(&o);
-	CHECK_OK(pgc_numeric_to_text(&o, b, sizeof b, &why));
-	CHECK_STR(o.p, "-0.0001");
-	barge_buf_clear(&o);
-	CHECK_OK(pgc_numeric_to_text(&o, nan, sizeof nan, &why));
-	CHECK_STR(o.p, "NaN");
-	barge_buf_clear(&o);
-	CHECK_OK(pgc_numeric_to_text(&o, pinf, sizeof pinf, &why));
-	CHECK_STR(o.p, "Infinity");
-	barge_buf_clear(&o);
-	CHECK_OK(pgc_numeric_to_text(&o, ninf, sizeof ninf, &why));
-	CHECK_STR(o.p, "-Infinity");
+	wire_decodes(&o, a, sizeof a, "1234.5600");
+	wire_decodes(&o, b, sizeof b, "-0.0001");
+	wire_decodes(&o, nan, sizeof nan, "NaN");
+	wire_decodes(&o, pinf, sizeof pinf, "Infinity");
+	wire_decodes(&o, ninf, sizeof ninf, "-Infinity");
 	barge_buf_clear(&o);
 	CHECK(pgc_numeric_to_text(&o, bad, sizeof bad, &why) == BARGE_EDATA);
 	CHECK(pgc_numeric_to_text(&o, a, 5, &why) == BARGE_EDATA);

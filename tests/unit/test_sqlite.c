@@ -102,6 +102,29 @@ static struct barge_batch *read_all(struct barge_conn *c,
 	return b;
 }
 
+/* Write b through a new writer for wr, in the transaction the caller
+ * began: the write must return `want`, and a failure's message must hold
+ * `says` and `says2` (either may be NULL). Then the writer is closed and
+ * the transaction committed (want 0) or rolled back. */
+static void write_expect(struct barge_conn *c, const struct barge_write_req *wr,
+			 struct barge_batch *b, int want, const char *says,
+			 const char *says2)
+{
+	struct barge_writer *w = NULL;
+	CHECK_OK(D->write_open(&w, c, wr));
+	if (w && want == 0) {
+		CHECK_OK(D->write_batch(w, b));
+	} else if (w) {
+		CHECK(D->write_batch(w, b) == want);
+		if (says)
+			CHECK(strstr(barge_error_last(), says) != NULL);
+		if (says2)
+			CHECK(strstr(barge_error_last(), says2) != NULL);
+	}
+	D->write_close(w);
+	CHECK_OK(want == 0 ? D->commit(c) : D->rollback(c));
+}
+
 /* ---- the type mapping ---- */
 
 static void test_typemap(void)
@@ -295,7 +318,6 @@ static void test_roundtrip(void)
 	char path[1024];
 	struct barge_table_def *src = roundtrip_def(), *t = NULL;
 	struct barge_batch *b = NULL, *back = NULL;
-	struct barge_writer *w = NULL;
 	int types[14], err = 0;
 	size_t cols[14];
 
@@ -330,12 +352,7 @@ static void test_roundtrip(void)
 	struct barge_write_req wr = {.table = t, .ncols = 14, .cols = cols,
 				     .mode = BARGE_MODE_INSERT};
 	CHECK_OK(D->begin(c));
-	CHECK_OK(D->write_open(&w, c, &wr));
-	if (w)
-		CHECK_OK(D->write_batch(w, b));
-	D->write_close(w);
-	w = NULL;
-	CHECK_OK(D->commit(c));
+	write_expect(c, &wr, b, 0, NULL, NULL);
 
 	back = read_all(c, t, NULL, 0, &err);
 	CHECK_OK(err);
@@ -388,15 +405,7 @@ static void test_roundtrip(void)
 			barge_batch_put_null(z, col);
 		barge_batch_end_row(z);
 		CHECK_OK(D->begin(c));
-		CHECK_OK(D->write_open(&w, c, &wr));
-		if (w) {
-			CHECK(D->write_batch(w, z) == BARGE_EDATA);
-			CHECK(strstr(barge_error_last(), "column f") != NULL);
-			CHECK(strstr(barge_error_last(), "id=9") != NULL);
-		}
-		D->write_close(w);
-		w = NULL;
-		CHECK_OK(D->rollback(c));
+		write_expect(c, &wr, z, BARGE_EDATA, "column f", "id=9");
 		barge_batch_free(z);
 	}
 out:
@@ -568,7 +577,6 @@ static void test_keyless(void)
 	char spath[1024], dpath[1024];
 	struct barge_table_def *t = NULL, *dt = NULL;
 	struct barge_batch *b = NULL, *back = NULL, *part = NULL;
-	struct barge_writer *w = NULL;
 	struct barge_key *lo = NULL, *hi = NULL;
 	int err = 0;
 
@@ -613,12 +621,7 @@ static void test_keyless(void)
 	struct barge_write_req wr = {.table = dt, .ncols = 2, .cols = cols,
 				     .with_rowid = 1, .mode = BARGE_MODE_INSERT};
 	CHECK_OK(D->begin(d));
-	CHECK_OK(D->write_open(&w, d, &wr));
-	if (w)
-		CHECK_OK(D->write_batch(w, b));
-	D->write_close(w);
-	w = NULL;
-	CHECK_OK(D->commit(d));
+	write_expect(d, &wr, b, 0, NULL, NULL);
 	back = read_all(d, dt, NULL, 1, &err);
 	CHECK_OK(err);
 	CHECK(back && back->nrows == 3);
@@ -640,12 +643,7 @@ static void test_keyless(void)
 	CHECK(part && part->nrows == 1 && barge_batch_i64(part, 2, 0) == 3);
 	/* writing them again conflicts on the rowid */
 	CHECK_OK(D->begin(d));
-	CHECK_OK(D->write_open(&w, d, &wr));
-	if (w)
-		CHECK(D->write_batch(w, b) == BARGE_ECONFLICT);
-	D->write_close(w);
-	w = NULL;
-	CHECK_OK(D->rollback(d));
+	write_expect(d, &wr, b, BARGE_ECONFLICT, NULL, NULL);
 out:
 	barge_key_free(lo);
 	barge_key_free(hi);
@@ -665,7 +663,6 @@ static void test_modes(void)
 	char path[1024];
 	struct barge_table_def *t = NULL;
 	struct barge_batch *b = NULL, *back = NULL;
-	struct barge_writer *w = NULL;
 	struct barge_key *lo = NULL, *hi = NULL;
 	int types[2] = {BARGE_T_INT64, BARGE_T_TEXT}, err = 0;
 	size_t cols[2] = {0, 1};
@@ -691,23 +688,11 @@ static void test_modes(void)
 	struct barge_write_req wr = {.table = t, .ncols = 2, .cols = cols,
 				     .mode = BARGE_MODE_INSERT};
 	CHECK_OK(D->begin(c));
-	CHECK_OK(D->write_open(&w, c, &wr));
-	if (w) {
-		CHECK(D->write_batch(w, b) == BARGE_ECONFLICT);
-		CHECK(strstr(barge_error_last(), "m id=2") != NULL);
-	}
-	D->write_close(w);
-	w = NULL;
-	CHECK_OK(D->rollback(c));
+	write_expect(c, &wr, b, BARGE_ECONFLICT, "m id=2", NULL);
 
 	wr.mode = BARGE_MODE_UPSERT;
 	CHECK_OK(D->begin(c));
-	CHECK_OK(D->write_open(&w, c, &wr));
-	if (w)
-		CHECK_OK(D->write_batch(w, b));
-	D->write_close(w);
-	w = NULL;
-	CHECK_OK(D->commit(c));
+	write_expect(c, &wr, b, 0, NULL, NULL);
 	int64_t n = 0;
 	CHECK_OK(D->count_rows(c, t, NULL, &n));
 	CHECK(n == 6);
@@ -757,7 +742,6 @@ static void test_multirow(void)
 	char path[1024];
 	struct barge_table_def *t = NULL;
 	struct barge_batch *b = NULL;
-	struct barge_writer *w = NULL;
 	int types[2] = {BARGE_T_INT64, BARGE_T_FLOAT64};
 	size_t cols[2] = {0, 1};
 	int64_t n = 0;
@@ -781,24 +765,12 @@ static void test_multirow(void)
 				     .mode = BARGE_MODE_INSERT};
 	/* id 150 exists: the conflict is named, in the middle of a group */
 	CHECK_OK(D->begin(c));
-	CHECK_OK(D->write_open(&w, c, &wr));
-	if (w) {
-		CHECK(D->write_batch(w, b) == BARGE_ECONFLICT);
-		CHECK(strstr(barge_error_last(), "mr id=150") != NULL);
-	}
-	D->write_close(w);
-	w = NULL;
-	CHECK_OK(D->rollback(c));
+	write_expect(c, &wr, b, BARGE_ECONFLICT, "mr id=150", NULL);
 
 	/* upsert: all 300 rows, the existing one updated */
 	wr.mode = BARGE_MODE_UPSERT;
 	CHECK_OK(D->begin(c));
-	CHECK_OK(D->write_open(&w, c, &wr));
-	if (w)
-		CHECK_OK(D->write_batch(w, b));
-	D->write_close(w);
-	w = NULL;
-	CHECK_OK(D->commit(c));
+	write_expect(c, &wr, b, 0, NULL, NULL);
 	CHECK_OK(D->count_rows(c, t, NULL, &n));
 	CHECK(n == 300);
 	CHECK_OK(D->count_rows(c, t, "x = 150.0 / 7", &n));
@@ -809,14 +781,7 @@ static void test_multirow(void)
 	CHECK_OK(D->truncate(c, t));
 	b->cols[1].fixed[199] = 0x7ff8000000000000LL;
 	wr.mode = BARGE_MODE_INSERT;
-	CHECK_OK(D->write_open(&w, c, &wr));
-	if (w) {
-		CHECK(D->write_batch(w, b) == BARGE_EDATA);
-		CHECK(strstr(barge_error_last(), "mr id=200") != NULL);
-	}
-	D->write_close(w);
-	w = NULL;
-	CHECK_OK(D->rollback(c));
+	write_expect(c, &wr, b, BARGE_EDATA, "mr id=200", NULL);
 	CHECK_OK(D->count_rows(c, t, NULL, &n));
 	CHECK(n == 300);
 out:
