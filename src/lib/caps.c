@@ -49,8 +49,8 @@ static int check_target(const struct barge_ep *dst, const struct barge_caps_use 
 				       "target that can empty a table, which the %s target "
 				       "cannot (no truncate slot)", tn, d->name);
 	if (u->refs && !d->lookup)
-		return barge_error_set(BARGE_EUSAGE, "table '%s': references rules look "
-				       "rows up in the target, which the %s target cannot "
+		return barge_error_set(BARGE_EUSAGE, "table '%s': references rules need "
+				       "lookups in the target, which the %s target cannot "
 				       "do (no lookup slot)", tn, d->name);
 	if (u->keymap && (!d->lookup || !txn))
 		return barge_error_set(BARGE_EUSAGE, "table '%s': a new key is recorded in "
