@@ -156,14 +156,31 @@ enum barge_open_flags {
 	BARGE_OPEN_CREATE = 4, /* a target that may be created */
 };
 
+/*
+ * What a driver can do. The engine checks the flags (and the optional
+ * slots a job needs) before any data moves, in one place (src/lib/caps.c):
+ * a job that needs what an endpoint lacks is refused with one line naming
+ * the table, the driver and what is missing (docs/architecture.md, "The
+ * driver contract").
+ */
 enum barge_caps {
 	BARGE_CAP_ROWID = 1,    /* row addresses: chunk and write by rowid */
-	BARGE_CAP_SNAPSHOT = 2, /* workers can share one consistent snapshot */
-	BARGE_CAP_UPSERT = 4,   /* native merge on key */
-	BARGE_CAP_TXN = 8,      /* transactions */
+	BARGE_CAP_SNAPSHOT = 2, /* workers can share one consistent snapshot;
+				 * without it a job of more than one worker
+				 * (--jobs N) is refused: it would read each
+				 * chunk at another moment */
+	BARGE_CAP_UPSERT = 4,   /* native merge on key (--mode upsert) */
+	BARGE_CAP_TXN = 8,      /* transactions: begin, commit, rollback,
+				 * delete_range; one chunk = one transaction.
+				 * A target without it writes each chunk as a
+				 * part (part_begin, part_commit, part_abort) */
 	BARGE_CAP_PARALLEL_WRITE = 16, /* concurrent write transactions; without
 					* it the engine hands out one write turn
 					* at a time (readers still run ahead) */
+	BARGE_CAP_SQL = 32,     /* the `where` arguments (read_open,
+				 * count_rows, digest_range, aggregate) are
+				 * this engine's SQL: a plan's `where:` and an
+				 * invariant's filter need it */
 };
 
 /* One line of the type mapping table that `barge inspect` prints. */
@@ -252,7 +269,7 @@ struct barge_driver {
 	int (*create_table)(struct barge_conn *c,
 			    const struct barge_table_def *t);
 
-	/* Target transactions: one chunk = one transaction. */
+	/* Target transactions (BARGE_CAP_TXN): one chunk = one transaction. */
 	int (*begin)(struct barge_conn *c);
 	int (*commit)(struct barge_conn *c);
 	int (*rollback)(struct barge_conn *c);
@@ -262,7 +279,29 @@ struct barge_driver {
 	int (*delete_range)(struct barge_conn *c,
 			    const struct barge_table_def *t,
 			    const struct barge_chunk *chunk);
+	/* Empty the table. With BARGE_CAP_TXN it runs in a transaction;
+	 * without, it removes every part of the table (and any temporary
+	 * one), e.g. empties the table's folder. */
 	int (*truncate)(struct barge_conn *c, const struct barge_table_def *t);
+
+	/*
+	 * Parts: how a target without BARGE_CAP_TXN (files) makes a chunk
+	 * idempotent. part_begin opens the part of `chunk` of table `t` under
+	 * a temporary name (a temporary file an earlier attempt left is
+	 * removed first); the writes that follow on this connection go
+	 * there. part_commit makes it visible atomically (flush, fsync,
+	 * rename over the chunk's older part if there is one, fsync the
+	 * folder): a part is named by the chunk (table and chunk->seq), so a
+	 * re-run replaces it and never appends. part_abort removes the
+	 * temporary part; close() with a part open aborts it. The engine
+	 * records the unit done only after part_commit returned 0, and never
+	 * calls delete_range for such a target: the part is the chunk.
+	 * One part at a time on a connection.
+	 */
+	int (*part_begin)(struct barge_conn *c, const struct barge_table_def *t,
+			  const struct barge_chunk *chunk);
+	int (*part_commit)(struct barge_conn *c);
+	int (*part_abort)(struct barge_conn *c);
 
 	int (*write_open)(struct barge_writer **out, struct barge_conn *c,
 			  const struct barge_write_req *req);
@@ -341,15 +380,18 @@ struct barge_driver {
 	 * of `b` is appended to `out` (one text column): that column of the
 	 * row found, as text, or NULL. It runs on the connection's open
 	 * transaction, so it sees the rows committed before it and the ones
-	 * this transaction wrote.
+	 * this transaction wrote. It takes names, not SQL. Key remapping
+	 * also writes barge_keymap/barge_keyseq in the chunk's transaction,
+	 * so it needs BARGE_CAP_TXN besides this slot.
 	 */
 	int (*lookup)(struct barge_conn *c, const struct barge_lookup *q,
 		      const struct barge_batch *b, size_t col, uint8_t *found,
 		      struct barge_batch *out);
 
 	/*
-	 * Optional (a plan's invariants, verify): agg([DISTINCT] column) over
-	 * the rows matching `where` (SQL, NULL = all); column NULL means
+	 * Optional (a plan's invariants, verify: without it, verify refuses a
+	 * plan with invariants): agg([DISTINCT] column) over the rows
+	 * matching `where` (SQL, BARGE_CAP_SQL; NULL = all); column NULL means
 	 * count(*). agg is count, sum, min, max or avg. The value as the
 	 * engine writes it in *out (malloc'd), NULL for SQL NULL.
 	 */
@@ -367,6 +409,13 @@ struct barge_driver {
 int barge_driver_find(const struct barge_driver **out, const char *scheme);
 const struct barge_driver *barge_driver_for_scheme(const char *scheme);
 const struct barge_driver *const *barge_drivers(void); /* NULL-terminated */
+/*
+ * Add a driver that is not compiled in (a test's, a plugin's); it is then
+ * listed and looked up like the others. `d` must outlive every job. Not
+ * thread-safe: call it before any job runs. BARGE_EUSAGE when a scheme of
+ * `d` is taken, a slot every driver needs is missing, or the list is full.
+ */
+int barge_driver_register(const struct barge_driver *d);
 
 #ifdef __cplusplus
 }

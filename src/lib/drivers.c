@@ -12,7 +12,11 @@
 extern const struct barge_driver barge_sqlite_driver;
 extern const struct barge_driver barge_postgres_driver;
 
-static const struct barge_driver *const all_drivers[] = {
+#define NBUILTIN 2
+#define MAX_REGISTERED 8
+
+/* the compiled-in drivers, then the registered ones (NULL-terminated) */
+static const struct barge_driver *all_drivers[NBUILTIN + MAX_REGISTERED + 1] = {
 	&barge_sqlite_driver,
 	&barge_postgres_driver,
 	NULL,
@@ -80,4 +84,23 @@ const struct barge_driver *barge_driver_for_scheme(const char *scheme)
 	const struct barge_driver *d = NULL;
 	barge_driver_find(&d, scheme);
 	return d;
+}
+
+int barge_driver_register(const struct barge_driver *d)
+{
+	size_t n = 0;
+	if (!d || !d->name || !d->schemes || !d->open || !d->close)
+		return barge_error_set(BARGE_EUSAGE, "a driver needs a name, schemes, "
+				       "open and close");
+	for (const char *const *s = d->schemes; *s; s++)
+		if (barge_driver_for_scheme(*s))
+			return barge_error_set(BARGE_EUSAGE, "the %s driver's scheme %s: "
+					       "is taken", d->name, *s);
+	while (all_drivers[n])
+		n++;
+	if (n >= NBUILTIN + MAX_REGISTERED)
+		return barge_error_set(BARGE_EUSAGE, "no room to register the %s "
+				       "driver (%d at most)", d->name, MAX_REGISTERED);
+	all_drivers[n] = d;
+	return 0;
 }

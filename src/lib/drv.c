@@ -275,6 +275,28 @@ int barge_drv_truncate(const struct barge_ep *ep, struct barge_conn *c,
 	return ep->drv->truncate(c, t);
 }
 
+int barge_drv_part_begin(const struct barge_ep *ep, struct barge_conn *c,
+			 const struct barge_table_def *t,
+			 const struct barge_chunk *chunk)
+{
+	SLOT(ep, part_begin);
+	FAULT("part_begin");
+	return ep->drv->part_begin(c, t, chunk);
+}
+
+int barge_drv_part_commit(const struct barge_ep *ep, struct barge_conn *c)
+{
+	SLOT(ep, part_commit);
+	FAULT("part_commit");
+	return ep->drv->part_commit(c);
+}
+
+int barge_drv_part_abort(const struct barge_ep *ep, struct barge_conn *c)
+{
+	SLOT(ep, part_abort);
+	return ep->drv->part_abort(c);
+}
+
 int barge_drv_lookup(const struct barge_ep *ep, struct barge_conn *c,
 		     const struct barge_lookup *q, const struct barge_batch *b,
 		     size_t col, uint8_t *found, struct barge_batch *out)

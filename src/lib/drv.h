@@ -63,6 +63,12 @@ int barge_drv_delete_range(const struct barge_ep *ep, struct barge_conn *c,
 			   const struct barge_chunk *chunk);
 int barge_drv_truncate(const struct barge_ep *ep, struct barge_conn *c,
 		       const struct barge_table_def *t);
+/* Parts, for a target without BARGE_CAP_TXN (driver.h). */
+int barge_drv_part_begin(const struct barge_ep *ep, struct barge_conn *c,
+			 const struct barge_table_def *t,
+			 const struct barge_chunk *chunk);
+int barge_drv_part_commit(const struct barge_ep *ep, struct barge_conn *c);
+int barge_drv_part_abort(const struct barge_ep *ep, struct barge_conn *c);
 int barge_drv_write_open(const struct barge_ep *ep, struct barge_writer **out,
 			 struct barge_conn *c, const struct barge_write_req *req);
 int barge_drv_write_batch(const struct barge_ep *ep, struct barge_writer *w,

@@ -6,6 +6,7 @@
  * tables of a plan file (barge_job_tables_from_plan).
  */
 #include "engine_int.h"
+#include "caps.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,17 @@ int engine_validate(struct ctx *cx, struct barge_job_table **owned_tables,
 	for (size_t i = 0; i < n; i++)
 		if (cx->tbls[i].xf && (err = tbl_want_mapped(&cx->tbls[i])) < 0)
 			return err;
+	/* what the job asks of the endpoints' drivers (caps.c) */
+	for (size_t i = 0; i < n; i++) {
+		const struct tbl *t = &cx->tbls[i];
+		struct barge_caps_use use = {.jt = t->jt, .jobs = job->defaults.jobs,
+					     .writes = 1,
+					     .row_run = job->action == BARGE_JOB_ROW,
+					     .refs = t->nrefs > 0,
+					     .keymap = t->keymap || t->seq};
+		if ((err = barge_caps_check(&cx->src, &cx->dst, &use)) < 0)
+			return err;
+	}
 
 	/* The target, if it is there already. Opened for writing (but never
 	 * created) so that a transaction left by a killed run is rolled back

@@ -713,7 +713,12 @@ static int resolve_held(struct worker *w, struct tbl *t, struct barge_writer **w
 
 /*
  * Copy one chunk in one target transaction. `rerun` says an earlier
- * attempt may have committed rows of this chunk.
+ * attempt may have committed rows of this chunk. A target without
+ * transactions (no BARGE_CAP_TXN) gets the chunk as one part instead
+ * (driver.h): part_begin, the writes, part_commit (or part_abort); the
+ * part replaces the chunk's older one, so nothing is deleted first.
+ * Validation (caps.c) has refused what such a target cannot carry: key
+ * maps and sequences, lookups, upsert.
  */
 int engine_copy_chunk(struct worker *w, struct tbl *t,
 		      const struct barge_chunk *ch, int rerun,
@@ -727,6 +732,7 @@ int engine_copy_chunk(struct worker *w, struct tbl *t,
 	pthread_t th;
 	int started = 0, in_txn = 0, have_turn = 0, have_seq = 0, err;
 	int serial = !(dst->drv->caps & BARGE_CAP_PARALLEL_WRITE);
+	int parts = !(dst->drv->caps & BARGE_CAP_TXN);
 	int mode = t->jt->settings.mode;
 	char fk[64];
 
@@ -769,7 +775,9 @@ int engine_copy_chunk(struct worker *w, struct tbl *t,
 		pthread_mutex_lock(&t->seq_lock);
 		have_seq = 1;
 	}
-	if ((err = barge_drv_begin(dst, w->tconn)) < 0)
+	err = parts ? barge_drv_part_begin(dst, w->tconn, t->dst, ch)
+		    : barge_drv_begin(dst, w->tconn);
+	if (err < 0)
 		goto out;
 	in_txn = 1;
 	if (have_seq && (err = seq_load(w, t)) < 0)
@@ -778,13 +786,14 @@ int engine_copy_chunk(struct worker *w, struct tbl *t,
 	 * transaction (it is empty already, or holds an earlier attempt's
 	 * rows), so that its rows can be written frozen: no later VACUUM
 	 * has to visit them */
-	int freeze = mode == BARGE_MODE_TRUNCATE && t->nunits == 1 &&
+	int freeze = !parts && mode == BARGE_MODE_TRUNCATE && t->nunits == 1 &&
 		     cx->job->action == BARGE_JOB_COPY;
 	if (freeze) {
 		if ((err = barge_drv_truncate(dst, w->tconn, t->dst)) < 0)
 			goto out;
-	} else if (mode == BARGE_MODE_REPLACE ||
-		   (rerun && mode != BARGE_MODE_UPSERT)) {
+	} else if (!parts && (mode == BARGE_MODE_REPLACE ||
+			      (rerun && mode != BARGE_MODE_UPSERT))) {
+		/* (a part replaces the chunk's older one: nothing to delete) */
 		if (t->how == BARGE_CHUNK_ONE)
 			err = barge_drv_truncate(dst, w->tconn, t->dst);
 		else
@@ -841,7 +850,9 @@ int engine_copy_chunk(struct worker *w, struct tbl *t,
 		err = seq_save(w, t);
 	if (err < 0)
 		goto out;
-	if ((err = barge_drv_commit(dst, w->tconn)) < 0)
+	err = parts ? barge_drv_part_commit(dst, w->tconn)
+		    : barge_drv_commit(dst, w->tconn);
+	if (err < 0)
 		goto out;
 	in_txn = 0;
 	if (have_seq) {
@@ -868,7 +879,10 @@ out:
 		char keep[1024];
 		int code = barge_error_code();
 		snprintf(keep, sizeof keep, "%s", barge_error_last());
-		barge_drv_rollback(dst, w->tconn);
+		if (parts)
+			barge_drv_part_abort(dst, w->tconn);
+		else
+			barge_drv_rollback(dst, w->tconn);
 		barge_error_set(code, "%s", keep);
 	}
 	if (have_seq)

@@ -250,10 +250,14 @@ int engine_prepare_target(struct ctx *cx)
 			}
 			barge_error_clear();
 			/* no chunk of this table runs before the flag is set, so a
-			 * crash in between only truncates again */
-			if ((err = barge_drv_begin(&cx->dst, tc)) < 0 ||
-			    (err = barge_drv_truncate(&cx->dst, tc, t->dst)) < 0 ||
-			    (err = barge_drv_commit(&cx->dst, tc)) < 0)
+			 * crash in between only truncates again; a target without
+			 * transactions removes the table's parts */
+			if (!(cx->dst.drv->caps & BARGE_CAP_TXN))
+				err = barge_drv_truncate(&cx->dst, tc, t->dst);
+			else if ((err = barge_drv_begin(&cx->dst, tc)) == 0 &&
+				 (err = barge_drv_truncate(&cx->dst, tc, t->dst)) == 0)
+				err = barge_drv_commit(&cx->dst, tc);
+			if (err < 0)
 				goto out;
 			if ((err = barge_state_flag_set(cx->st, cx->run, key, "1")) < 0)
 				goto out;

@@ -5,6 +5,7 @@
  * which only reads what is set here.
  */
 #include "verify_int.h"
+#include "caps.h"
 #include "plan.h"
 
 #include <stdlib.h>
@@ -364,6 +365,10 @@ int verify_vctx_open(struct vctx *cx, struct barge_verify_result *res)
 	if (!cx->vts || !res->tables)
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
+		struct barge_caps_use use = {.jt = &jts[i], .jobs = o->jobs,
+					     .invariants = 1};
+		if ((err = barge_caps_check(&cx->src, &cx->dst, &use)) < 0)
+			return err;
 		cx->vts[i].jt = &jts[i];
 		cx->nvts++;
 		res->ntables++;

@@ -344,7 +344,7 @@ const struct barge_driver barge_postgres_driver = {
 	.name = "postgres",
 	.version = 1,
 	.caps = BARGE_CAP_SNAPSHOT | BARGE_CAP_UPSERT | BARGE_CAP_TXN |
-		BARGE_CAP_PARALLEL_WRITE,
+		BARGE_CAP_PARALLEL_WRITE | BARGE_CAP_SQL,
 	.schemes = pg_schemes,
 	.open = pg_open,
 	.close = pg_close,
