@@ -181,6 +181,9 @@ enum barge_caps {
 				 * count_rows, digest_range, aggregate) are
 				 * this engine's SQL: a plan's `where:` and an
 				 * invariant's filter need it */
+	BARGE_CAP_PATH = 64,    /* its URLs name a local file or folder
+				 * (scheme:path, scheme:///abs/path), not a
+				 * server (scheme://user@host:port/db) */
 };
 
 /* One line of the type mapping table that `barge inspect` prints. */

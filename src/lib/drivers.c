@@ -92,10 +92,18 @@ int barge_driver_register(const struct barge_driver *d)
 	if (!d || !d->name || !d->schemes || !d->open || !d->close)
 		return barge_error_set(BARGE_EUSAGE, "a driver needs a name, schemes, "
 				       "open and close");
-	for (const char *const *s = d->schemes; *s; s++)
-		if (barge_driver_for_scheme(*s))
+	if (d->version != BARGE_DRIVER_VERSION)
+		return barge_error_set(BARGE_EUSAGE,
+				       "the %s driver is written for driver interface "
+				       "version %d, this build of barge has version %d",
+				       d->name, d->version, BARGE_DRIVER_VERSION);
+	for (const char *const *s = d->schemes; *s; s++) {
+		const struct barge_driver *taken = NULL;
+		if (barge_driver_find(&taken, *s) == 0 || taken)
 			return barge_error_set(BARGE_EUSAGE, "the %s driver's scheme %s: "
 					       "is taken", d->name, *s);
+		barge_error_clear(); /* not found: the scheme is free */
+	}
 	while (all_drivers[n])
 		n++;
 	if (n >= NBUILTIN + MAX_REGISTERED)

@@ -138,13 +138,6 @@ int resolve_refs(struct ctx *cx)
 	for (size_t k = 0; k < keys.nrefs; k++) {
 		struct barge_bind_ref *b = &keys.refs[k];
 		struct tbl *t = &cx->tbls[b->table];
-		if (!cx->dst.drv->lookup) {
-			err = barge_error_set(BARGE_EUSAGE, "table '%s': references "
-					      "%s needs lookups in the target, which "
-					      "the %s driver cannot do yet", t->src->name,
-					      b->spec, cx->dst.drv->name);
-			goto out;
-		}
 		if (b->self)
 			t->selfref = 1;
 		if (b->parent >= 0 && (size_t)b->parent < b->table) {

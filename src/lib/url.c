@@ -183,7 +183,7 @@ int barge_url_parse(struct barge_url **out, const char *text)
 	q = strchr(rest, '?');
 	size_t rlen = q ? (size_t)(q - rest) : strlen(rest);
 
-	if (strcmp(u->scheme, "sqlite") == 0 || strcmp(u->scheme, "file") == 0) {
+	if (drv->caps & BARGE_CAP_PATH) {
 		if (rlen >= 2 && rest[0] == '/' && rest[1] == '/') {
 			rest += 2;
 			rlen -= 2;

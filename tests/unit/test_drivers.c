@@ -66,5 +66,37 @@ int main(void)
 	CHECK(u == NULL);
 	CHECK(strstr(barge_error_last(), "sqlite:") != NULL);
 	CHECK(barge_driver_for_scheme("nosuch") == NULL);
+
+	/* registration: another version and a taken scheme refused, one line
+	 * each; a path driver's URLs parse as paths (BARGE_CAP_PATH) */
+	static const char *const taken_schemes[] = {"mine", "sqlite", NULL};
+	static const char *const mine_schemes[] = {"mine", NULL};
+	const struct barge_driver stale_reg = {
+		.name = "stalereg", .version = BARGE_DRIVER_VERSION + 1,
+		.schemes = mine_schemes, .open = barge_drivers()[0]->open,
+		.close = barge_drivers()[0]->close,
+	};
+	CHECK(barge_driver_register(&stale_reg) == BARGE_EUSAGE);
+	CHECK(strstr(barge_error_last(), "stalereg") != NULL);
+	CHECK(barge_driver_for_scheme("mine") == NULL);
+	const struct barge_driver taken = {
+		.name = "takenreg", .version = BARGE_DRIVER_VERSION,
+		.caps = BARGE_CAP_PATH, .schemes = taken_schemes,
+		.open = barge_drivers()[0]->open, .close = barge_drivers()[0]->close,
+	};
+	CHECK(barge_driver_register(&taken) == BARGE_EUSAGE);
+	CHECK(strstr(barge_error_last(), "sqlite: is taken") != NULL);
+	CHECK(strchr(barge_error_last(), '\n') == NULL);
+	CHECK(barge_driver_for_scheme("mine") == NULL);
+	const struct barge_driver mine = { /* lives until main returns */
+		.name = "minereg", .version = BARGE_DRIVER_VERSION,
+		.caps = BARGE_CAP_PATH, .schemes = mine_schemes,
+		.open = barge_drivers()[0]->open, .close = barge_drivers()[0]->close,
+	};
+	CHECK_OK(barge_driver_register(&mine));
+	CHECK(barge_driver_for_scheme("mine") == &mine);
+	CHECK_OK(barge_url_parse(&u, "mine:rel/dir"));
+	CHECK(u && u->path && strcmp(u->path, "rel/dir") == 0);
+	barge_url_free(u);
 	return harness_done();
 }

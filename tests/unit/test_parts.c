@@ -1,8 +1,8 @@
 /*
  * The driver contract for endpoints without SQL or transactions
  * (docs/architecture.md, "The driver contract"). A test-only driver,
- * registered with barge_driver_register under the file: scheme (which no
- * compiled-in driver has yet, and which url.c parses as a path), writes
+ * registered with barge_driver_register under the testparts: scheme (its
+ * URLs name a folder: BARGE_CAP_PATH), writes
  * each chunk as a part: a tab-separated text file per chunk in the
  * table's folder, opened under a temporary name and renamed into place.
  * It has no transactions, no SQL, no upsert, no snapshot, no lookup and
@@ -264,13 +264,13 @@ static void tp_write_close(struct barge_writer *w)
 	free(w);
 }
 
-static const char *const tp_schemes[] = {"file", NULL};
+static const char *const tp_schemes[] = {"testparts", NULL};
 
 /* Not const: one case takes its part slots away. */
 static struct barge_driver tp_driver = {
 	.name = "testparts",
 	.version = 1,
-	.caps = BARGE_CAP_PARALLEL_WRITE,
+	.caps = BARGE_CAP_PARALLEL_WRITE | BARGE_CAP_PATH,
 	.schemes = tp_schemes,
 	.open = tp_open,
 	.close = tp_close,
@@ -464,7 +464,7 @@ static void refusals(const char *tmpdb)
 
 	remove(state);
 	harness_path(other, sizeof other, "parts-dst-new");
-	snprintf(other_url, sizeof other_url, "file:%s", other);
+	snprintf(other_url, sizeof other_url, "testparts:%s", other);
 
 	/* upsert into a target without BARGE_CAP_UPSERT */
 	job_init(&j, &jt);
@@ -545,7 +545,7 @@ int main(void)
 		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
 		 " WHERE i < 1000) INSERT INTO t SELECT i, 'v' || i, i / 2 FROM n;");
 	snprintf(src_url, sizeof src_url, "sqlite:%s", src);
-	snprintf(dst_url, sizeof dst_url, "file:%s", dst_dir);
+	snprintf(dst_url, sizeof dst_url, "testparts:%s", dst_dir);
 
 	copies();
 	refusals(tmpdb);

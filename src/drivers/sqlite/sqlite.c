@@ -373,7 +373,7 @@ const struct barge_driver barge_sqlite_driver = {
 	.name = "sqlite",
 	.version = 1,
 	.caps = BARGE_CAP_ROWID | BARGE_CAP_SNAPSHOT | BARGE_CAP_UPSERT |
-		BARGE_CAP_TXN | BARGE_CAP_SQL,
+		BARGE_CAP_TXN | BARGE_CAP_SQL | BARGE_CAP_PATH,
 	.schemes = sqlite_schemes,
 	.open = sqlite_open,
 	.close = sqlite_close,
