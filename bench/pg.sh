@@ -10,7 +10,9 @@
 # RUNS (3), JOBS (2), TOOLS ("barge pgcopydb pgloader pipe"), BENCH_DIR
 # (build/bench), BUILD_DIR (build-release), BARGE_ARGS (extra arguments
 # for barge copy), BARGE (the binary; default $BUILD_DIR/barge, built here),
-# KEEP=1 keeps the cluster running at the end.
+# KEEP=1 keeps the cluster running at the end. BARGE_BASE=PATH adds the
+# tool "base": another barge binary (an earlier build) run the same way,
+# interleaved with the others, to compare two builds on one noisy machine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -195,6 +197,11 @@ run_tool() { # run_tool TOOL: prints "seconds rss_kb"
 		timed "$BARGE" copy "$(url src)" "$(url dst)" --jobs "$JOBS" \
 			--state "$BENCH_DIR/pg-state.db" --no-progress "${EXTRA[@]}"
 		;;
+	base)
+		rm -f "$BENCH_DIR/pg-state-base.db"*
+		timed "$BARGE_BASE" copy "$(url src)" "$(url dst)" --jobs "$JOBS" \
+			--state "$BENCH_DIR/pg-state-base.db" --no-progress "${EXTRA[@]}"
+		;;
 	pgcopydb)
 		rm -rf "$BENCH_DIR/pgcopydb"
 		timed pgcopydb clone --source "$(url src)" --target "$(url dst)" \
@@ -252,5 +259,21 @@ for tool in "${tools[@]}"; do
 	awk -v n="$tool" -v t="$(median "${v[@]}")" -v b="$bt" -v m="$(median "${r[@]}")" 'BEGIN {
 		printf "%-10s %10.2f %14s %14.1f\n", n, t, (b != "" && t > 0 ? sprintf("%.2f", b / t) : "-"), m / 1024 }'
 done
+# Each run's pair (barge and the tool ran one after the other, on the same
+# machine state): the ratios that the noise affects least, and their median.
+if [[ -n ${T[barge]:-} ]]; then
+	read -r -a bv <<<"${T[barge]}"
+	for tool in "${tools[@]}"; do
+		[[ $tool == barge || -z ${T[$tool]:-} ]] && continue
+		read -r -a tv <<<"${T[$tool]}"
+		pairs=()
+		for ((i = 0; i < ${#bv[@]} && i < ${#tv[@]}; i++)); do
+			[[ ${bv[i]} == FAIL || ${tv[i]} == FAIL ]] && continue
+			pairs+=("$(awk -v b="${bv[i]}" -v t="${tv[i]}" 'BEGIN { printf "%.3f", b / t }')")
+		done
+		((${#pairs[@]})) && printf 'barge/%s by run: %s (median of pairs %s)\n' \
+			"$tool" "${pairs[*]}" "$(median "${pairs[@]}")"
+	done
+fi
 [[ -n $bt ]] && echo "barge: $chunks chunks with digests recorded in the state store"
 echo "aims: barge/pgcopydb <= 1.00, barge/pgloader <= 0.50, barge peak RSS <= 200 MiB"
