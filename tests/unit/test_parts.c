@@ -38,7 +38,8 @@ struct barge_writer {
 	struct barge_buf line, val;
 };
 
-static int n_begin, n_commit, n_abort;
+/* counted by the workers' threads */
+static _Atomic int n_begin, n_commit, n_abort;
 static int fail_commit_at; /* the n_commit that fails (its own switch), 0 = none */
 
 static int tp_open(struct barge_conn **out, const struct barge_url *url,
@@ -196,8 +197,9 @@ static int tp_part_commit(struct barge_conn *c)
 {
 	char dir[1200];
 	int err = 0;
-	if (++n_commit == fail_commit_at)
-		return barge_error_set(BARGE_ERROR, "test: part_commit %d fails", n_commit);
+	int k = ++n_commit;
+	if (k == fail_commit_at)
+		return barge_error_set(BARGE_ERROR, "test: part_commit %d fails", k);
 	if (fflush(c->part) != 0 || fsync(fileno(c->part)) != 0)
 		err = barge_error_set(BARGE_ERROR, "cannot write %s", c->tmp);
 	fclose(c->part);
