@@ -454,8 +454,8 @@ static int emit_page(struct parquet_writer *w, struct barge_buf *dst,
 		     struct pq_page_info *pi, const void *body, size_t n,
 		     int64_t *unc)
 {
-	const void *z;
-	size_t zn;
+	const void *z = NULL;
+	size_t zn = 0;
 	int rc = compress_page(w, body, n, &z, &zn);
 	if (rc)
 		return rc;

@@ -147,6 +147,7 @@ int pq_decimal_to_be(uint8_t *out, size_t len, const char *p, size_t n,
 	}
 	memset(out, 0, len);
 	int digits = 0;
+	uint64_t acc = 0; /* the value while it fits 8 bytes (INT32, INT64) */
 	for (size_t k = 0; k < int_n + (size_t)scale; k++) {
 		int d = 0;
 		if (k < int_n)
@@ -159,6 +160,14 @@ int pq_decimal_to_be(uint8_t *out, size_t len, const char *p, size_t n,
 			*why = "has more digits than the column's precision";
 			return 1;
 		}
+		if (len <= 8 && digits <= 18) {
+			acc = acc * 10 + (unsigned)d;
+			continue;
+		}
+		if (len <= 8) {
+			*why = "does not fit the column's width";
+			return 1;
+		}
 		unsigned carry = (unsigned)d;
 		for (size_t b = len; b-- > 0;) {
 			carry += out[b] * 10u;
@@ -169,6 +178,17 @@ int pq_decimal_to_be(uint8_t *out, size_t len, const char *p, size_t n,
 			*why = "does not fit the column's width";
 			return 1;
 		}
+	}
+	if (len <= 8) {
+		if (acc >> (8 * len - 1)) {
+			*why = "does not fit the column's width";
+			return 1;
+		}
+		if (neg)
+			acc = ~acc + 1;
+		for (size_t b = 0; b < len; b++)
+			out[b] = (uint8_t)(acc >> (8 * (len - 1 - b)));
+		return 0;
 	}
 	if (neg) { /* two's complement: invert and add one */
 		unsigned carry = 1;

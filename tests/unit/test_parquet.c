@@ -119,6 +119,11 @@ static void test_decimals(void)
 	dec_is("-9999999999999999999999999999.9999999999", 38, 10, 16,
 	       "b4c4b357a5793b85f675ddc000000001");
 	dec_is("-0.0000000001", 38, 10, 16, "ffffffffffffffffffffffffffffffff");
+	dec_is("-9999999.99", 9, 2, 4, "c4653601");
+	dec_is("99999999999999.9999", 18, 4, 8, "0de0b6b3a763ffff");
+	dec_is("-99999999999999.9999", 18, 4, 8, "f21f494c589c0001");
+	dec_is("1234567890123456789", 19, 0, 9, "00112210f47de98115");
+	dec_is("-1234567890123456789", 19, 0, 9, "ffeeddef0b82167eeb");
 	dec_is("1.5", 5, 0, 4, NULL);             /* a digit past the scale */
 	dec_is("100000", 5, 0, 4, NULL);          /* six digits, precision 5 */
 	dec_is("NaN", 5, 0, 4, NULL);
