@@ -24,7 +24,7 @@
 #include <zstd.h>
 
 #define PQ_RG_ROWS 131072
-#define PQ_RG_BYTES (64u << 20)
+#define PQ_RG_BYTES (32u << 20)
 #define PQ_PAGE_BYTES (1u << 20)
 #define PQ_DICT_BYTES (1u << 20)
 #define PQ_BUF_CAP ((size_t)1 << 30) /* a page's i32 sizes: stay far below */
@@ -350,6 +350,7 @@ static void stats_out(const struct pq_col *k, struct pq_stats_out *st,
 	st->max_len = stat_plain(k, k->imax, fmax, mm[1]);
 	st->min = mm[0];
 	st->max = mm[1];
+	st->legacy = k->order != PQ_ORD_U32 && k->order != PQ_ORD_U64;
 }
 
 static void stats_reset(struct pq_col *k)

@@ -61,7 +61,7 @@ struct parquet_opts {
 	int level;              /* gzip 1..9, zstd 1..22; 0 = the codec's default */
 	size_t row_group_rows;  /* default 131072 */
 	size_t row_group_bytes; /* buffered bytes before a row group is
-				 * written; default 64 MiB */
+				 * written; default 32 MiB */
 	size_t page_bytes;      /* a data page's values; default 1 MiB */
 	size_t dict_bytes;      /* a column chunk's dictionary; past it the
 				 * chunk falls back to PLAIN; default 1 MiB */

@@ -149,6 +149,7 @@ struct pq_stats_out {
 	int has_nan_count;
 	const void *min, *max; /* PLAIN bytes (no length), NULL = none */
 	size_t min_len, max_len;
+	int legacy; /* also the deprecated min/max: the order is signed */
 };
 
 /* One column chunk's ColumnMetaData inputs. */

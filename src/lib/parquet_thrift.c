@@ -141,10 +141,16 @@ int pq_page_header(struct barge_buf *out, const struct pq_page_info *pi)
 	return out->err;
 }
 
-/* Statistics: 3 null_count, 5 max_value, 6 min_value, 9 nan_count. */
+/* Statistics: 1 max and 2 min (deprecated, signed orders only: older
+ * readers know no other), 3 null_count, 5 max_value, 6 min_value,
+ * 9 nan_count. */
 static void statistics(struct pqt *t, const struct pq_stats_out *st)
 {
 	pqt_struct_begin(t, 12);
+	if (st->legacy && st->min && st->max) {
+		pqt_binary(t, 1, st->max, st->max_len);
+		pqt_binary(t, 2, st->min, st->min_len);
+	}
 	pqt_i64(t, 3, st->null_count);
 	if (st->min && st->max) {
 		pqt_binary(t, 5, st->max, st->max_len);
