@@ -449,8 +449,8 @@ static int compress_page(struct parquet_writer *w, const void *in, size_t n,
 	return 0;
 }
 
-/* Compress a page body and append header and page to `dst`; the sizes
- * (headers included) are added to *unc and returned in *total. */
+/* Compress a page body and append its header and bytes to `dst`; the
+ * uncompressed size (header included) is added to *unc. */
 static int emit_page(struct parquet_writer *w, struct barge_buf *dst,
 		     struct pq_page_info *pi, const void *body, size_t n,
 		     int64_t *unc)
@@ -530,35 +530,26 @@ static size_t col_buffered(const struct pq_col *k)
 	       (k->idx.n + k->defs.n) / 2;
 }
 
-/* One value (converted) into its column's page. */
-static int col_add(struct parquet_writer *w, struct pq_col *k,
-		   const struct pq_cell *v)
+/* A non-NULL value into the page: its statistics, then a bit, a
+ * dictionary index or PLAIN bytes. */
+static int col_add_value(struct parquet_writer *w, struct pq_col *k,
+			 const struct pq_cell *v)
 {
 	int rc;
-	if (k->c.nullable && (rc = u32_push(&k->defs, v->null ? 0 : 1)))
-		return rc;
-	k->page_values++;
-	if (v->null) {
-		k->nulls++;
-		return 0;
-	}
 	if ((rc = stats_add(k, v)))
 		return rc;
-	size_t est;
 	if (k->phys == PQ_BOOLEAN) {
 		if (k->bool_bits == 0 && barge_buf_add(&k->vals, "", 1))
 			return k->vals.err;
 		if (v->i)
 			k->vals.p[k->vals.len - 1] |= (char)(1u << k->bool_bits);
 		k->bool_bits = (k->bool_bits + 1) & 7;
-		est = k->vals.len;
 	} else if (k->dict_mode) {
 		uint32_t ix;
 		if ((rc = pq_dict_put(&k->dict, v->p, v->n, &ix)) ||
 		    (rc = u32_push(&k->idx, ix)))
 			return rc;
 		k->dict_values++;
-		est = k->idx.n * 2;
 		/* and fall back to PLAIN (flush_page decides) when the
 		 * dictionary passed its bound, or is not paying after the
 		 * first few thousand values */
@@ -576,8 +567,24 @@ static int col_add(struct parquet_writer *w, struct pq_col *k,
 		}
 		if (barge_buf_add(&k->vals, v->p, v->n))
 			return k->vals.err;
-		est = k->vals.len;
 	}
+	return 0;
+}
+
+/* One value (converted) into its column's page; the page is finished
+ * once its values and levels pass the page size. */
+static int col_add(struct parquet_writer *w, struct pq_col *k,
+		   const struct pq_cell *v)
+{
+	int rc;
+	if (k->c.nullable && (rc = u32_push(&k->defs, v->null ? 0 : 1)))
+		return rc;
+	k->page_values++;
+	if (v->null)
+		k->nulls++;
+	else if ((rc = col_add_value(w, k, v)))
+		return rc;
+	size_t est = k->vals.len + k->idx.n * 2 + k->defs.n / 4;
 	if (est >= w->o.page_bytes)
 		return flush_page(w, k);
 	return 0;
@@ -843,6 +850,9 @@ static int conv(const struct pq_col *k, struct pq_cell *v,
 	default: /* TEXT, BYTES, JSON */
 		if (x->n > UINT32_MAX)
 			return refuse(k, "is longer than 4 GiB");
+		if ((k->c.type == BARGE_T_TEXT || k->c.type == BARGE_T_JSON) &&
+		    !barge_utf8_valid(x->p, x->n))
+			return refuse(k, "is not valid UTF-8 (Parquet strings are UTF-8)");
 		v->p = (const uint8_t *)x->p;
 		v->n = x->n;
 		return 0;

@@ -242,6 +242,9 @@ static void test_refusals(void)
 	v[0].null = 0;
 	v[3].type = BARGE_T_INT64; /* a value of another type */
 	CHECK(parquet_writer_add_row(w, v) == BARGE_EDATA);
+	v[3] = val_text("\xff\xfe not UTF-8");
+	CHECK(parquet_writer_add_row(w, v) == BARGE_EDATA);
+	CHECK(strstr(barge_error_last(), "UTF-8") != NULL);
 	v[3] = val_text("y");
 	CHECK_OK(parquet_writer_add_row(w, v));
 	CHECK(parquet_writer_rows(w) == 2);
