@@ -593,7 +593,9 @@ static int write_files(const char *dir)
 		     {"snappy", PARQUET_CODEC_SNAPPY, 1},
 		     {"gzip", PARQUET_CODEC_GZIP, 1},
 		     {"zstd", PARQUET_CODEC_ZSTD, 1},
-		     {"zstd_defaults", PARQUET_CODEC_ZSTD, 0}};
+		     {"zstd_defaults", PARQUET_CODEC_ZSTD, 0},
+		     {"snappy_bytes", PARQUET_CODEC_SNAPPY, 2}};
+#define NFILES (sizeof FILES / sizeof FILES[0])
 	struct parquet_col cols[NCOLS];
 	for (size_t c = 0; c < NCOLS; c++)
 		cols[c] = COLS[c].c;
@@ -605,7 +607,7 @@ static int write_files(const char *dir)
 		barge_buf_printf(&exp, "%s{\"name\": \"%s\", \"kind\": \"%s\", \"duckdb\": \"%s\"}",
 				 c ? ", " : "", COLS[c].c.name, COLS[c].kind, COLS[c].duckdb);
 	barge_buf_adds(&exp, "],\n\"files\": [");
-	for (size_t f = 0; f < sizeof FILES / sizeof FILES[0]; f++)
+	for (size_t f = 0; f < NFILES; f++)
 		barge_buf_printf(&exp, "%s{\"name\": \"%s.parquet\", \"codec\": \"%s\", \"small\": %d}",
 				 f ? ", " : "", FILES[f].name,
 				 FILES[f].codec == PARQUET_CODEC_NONE ? "UNCOMPRESSED"
@@ -614,16 +616,18 @@ static int write_files(const char *dir)
 				 FILES[f].small);
 	barge_buf_adds(&exp, "],\n\"rows\": [\n");
 
-	struct parquet_writer *w[5] = {0};
-	FILE *fps[5] = {0};
+	struct parquet_writer *w[NFILES] = {0};
+	FILE *fps[NFILES] = {0};
 	int rc = 0;
-	for (size_t f = 0; f < 5 && !rc; f++) {
+	for (size_t f = 0; f < NFILES && !rc; f++) {
 		struct parquet_opts o = {.codec = FILES[f].codec};
-		if (FILES[f].small) { /* many row groups and pages, and a
-				       * dictionary that falls back */
+		if (FILES[f].small == 1) { /* many row groups and pages,
+					    * and a dictionary that falls back */
 			o.row_group_rows = 1000;
 			o.page_bytes = 2048;
 			o.dict_bytes = 600;
+		} else if (FILES[f].small == 2) { /* row groups by bytes */
+			o.row_group_bytes = 64 << 10;
 		}
 		snprintf(path, sizeof path, "%s/%s.parquet", dir, FILES[f].name);
 		int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
@@ -646,11 +650,11 @@ static int write_files(const char *dir)
 			expect(&exp, c, &v[c]);
 		}
 		barge_buf_adds(&exp, "]");
-		for (size_t f = 0; f < 5 && !rc; f++)
+		for (size_t f = 0; f < NFILES && !rc; f++)
 			rc = parquet_writer_add_row(w[f], v);
 	}
 	barge_buf_adds(&exp, "\n]}\n");
-	for (size_t f = 0; f < 5; f++) {
+	for (size_t f = 0; f < NFILES; f++) {
 		if (!rc && w[f])
 			rc = parquet_writer_close(w[f]);
 		parquet_writer_free(w[f]);
