@@ -203,8 +203,26 @@ async function checkFile(f) {
 	compareRows(`${f.name} hyparquet`, objs.map((o) => cols.map((c) => o[c.name])), fromHyparquet);
 }
 
+// A file of no rows: the schema, and nothing else.
+async function checkEmpty() {
+	const path = `${dir}/empty.parquet`;
+	const db = await DuckDBInstance.create(':memory:');
+	const con = await db.connect();
+	const desc = (await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`)).getRows();
+	check(desc.map((d) => d[1]).join() === cols.map((c) => c.duckdb).join(), `empty.parquet duckdb: types ${desc.map((d) => d[1])}`);
+	const n = (await con.runAndReadAll(`SELECT count(*) FROM read_parquet('${path}')`)).getRows()[0][0];
+	check(Number(n) === 0, `empty.parquet duckdb: ${n} rows`);
+	const buf = readFileSync(path);
+	const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+	const md = parquetMetadata(ab);
+	check(Number(md.num_rows) === 0 && md.row_groups.length === 0, `empty.parquet hyparquet: ${md.num_rows} rows`);
+	const objs = await parquetReadObjects({ file: ab, compressors });
+	check(objs.length === 0, `empty.parquet hyparquet: ${objs.length} rows`);
+}
+
 try {
 	for (const f of exp.files) await checkFile(f);
+	await checkEmpty();
 } catch (e) {
 	console.error(`parquet_check: ${e.stack || e.message}`);
 	failed++;
