@@ -91,7 +91,8 @@ void my_map_type(const char *decl, const char *comment, int json,
 		 int *type, int *precision, int *scale, enum my_kind *kind);
 /* Is a text column compared byte for byte without padding (a NO PAD
  * binary collation), so a key range can use its index as it is? */
-int my_binary_text(const struct barge_column_def *cd);
+int my_binary_text(const struct barge_conn *c, const char *table,
+		   const struct barge_column_def *cd);
 int my_list_tables(struct barge_conn *c, char ***names);
 int my_describe(struct barge_conn *c, const char *table,
 		struct barge_table_def **out);
@@ -109,7 +110,8 @@ int my_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
 /* A value as a MySQL literal (for bounds and the INSERT path). */
 int my_literal(struct barge_buf *b, const struct barge_value *v);
 /* "(k1, k2) >= (lit, lit) AND (...) < (...)", or "TRUE". */
-int my_range_sql(struct barge_buf *b, const struct barge_table_def *t,
+int my_range_sql(struct barge_buf *b, const struct barge_conn *c,
+		 const struct barge_table_def *t,
 		 const struct barge_chunk *chunk);
 int my_key_range(struct barge_conn *c, const struct barge_table_def *t,
 		 int by_rowid, int64_t *min, int64_t *max, int64_t *count);

@@ -299,6 +299,12 @@ static int my_open(struct barge_conn **out, const struct barge_url *url,
 	if (!(flags & BARGE_OPEN_WRITE) &&
 	    (err = my_exec(c, "SET SESSION TRANSACTION READ ONLY", NULL)))
 		goto out;
+	/* A target loads tables in the plan's order and re-runs chunks
+	 * (replace, truncate): foreign keys are not checked while it writes,
+	 * as mysqldump's and myloader's loads do not. */
+	if ((flags & BARGE_OPEN_WRITE) &&
+	    (err = my_exec(c, "SET SESSION foreign_key_checks = 0", NULL)))
+		goto out;
 	*out = c;
 	c = NULL;
 out:

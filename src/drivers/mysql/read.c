@@ -115,26 +115,29 @@ int my_literal(struct barge_buf *b, const struct barge_value *v)
 
 /* The key column as compared and ordered: text as its UTF-8 bytes unless
  * its collation already is. */
-static int key_expr(struct barge_buf *b, const struct barge_column_def *cd)
+static int key_expr(struct barge_buf *b, const struct barge_conn *c,
+		    const struct barge_table_def *t, const struct barge_column_def *cd)
 {
-	if (cd->type != BARGE_T_TEXT || my_binary_text(cd))
+	if (cd->type != BARGE_T_TEXT || my_binary_text(c, t->name, cd))
 		return my_quote(b, cd->name);
 	barge_buf_adds(b, "CAST(CONVERT(");
 	my_quote(b, cd->name);
 	return barge_buf_adds(b, " USING utf8mb4) AS BINARY)");
 }
 
-static int key_list(struct barge_buf *b, const struct barge_table_def *t)
+static int key_list(struct barge_buf *b, const struct barge_conn *c,
+		    const struct barge_table_def *t)
 {
 	for (size_t i = 0; i < t->nkey; i++) {
 		if (i)
 			barge_buf_adds(b, ", ");
-		key_expr(b, &t->cols[t->key[i]]);
+		key_expr(b, c, t, &t->cols[t->key[i]]);
 	}
 	return b->err;
 }
 
-static int bound(struct barge_buf *b, const struct barge_table_def *t,
+static int bound(struct barge_buf *b, const struct barge_conn *c,
+		 const struct barge_table_def *t,
 		 const struct barge_key *k, const char *op)
 {
 	int err;
@@ -143,7 +146,7 @@ static int bound(struct barge_buf *b, const struct barge_table_def *t,
 				       "of %zu values for a key of %zu columns",
 				       t->name, k->n, t->nkey);
 	barge_buf_adds(b, t->nkey > 1 ? "(" : "");
-	key_list(b, t);
+	key_list(b, c, t);
 	barge_buf_printf(b, "%s %s %s", t->nkey > 1 ? ")" : "", op,
 			 t->nkey > 1 ? "(" : "");
 	for (size_t i = 0; i < k->n; i++) {
@@ -155,7 +158,8 @@ static int bound(struct barge_buf *b, const struct barge_table_def *t,
 	return barge_buf_adds(b, t->nkey > 1 ? ")" : "");
 }
 
-int my_range_sql(struct barge_buf *b, const struct barge_table_def *t,
+int my_range_sql(struct barge_buf *b, const struct barge_conn *c,
+		 const struct barge_table_def *t,
 		 const struct barge_chunk *chunk)
 {
 	int err;
@@ -165,11 +169,11 @@ int my_range_sql(struct barge_buf *b, const struct barge_table_def *t,
 		return barge_error_set(BARGE_EUSAGE, "mysql: table '%s' has no key to "
 				       "chunk by (MySQL rows have no stable address)",
 				       t->name);
-	if (chunk->lo && (err = bound(b, t, chunk->lo, ">=")))
+	if (chunk->lo && (err = bound(b, c, t, chunk->lo, ">=")))
 		return err;
 	if (chunk->lo && chunk->hi)
 		barge_buf_adds(b, " AND ");
-	if (chunk->hi && (err = bound(b, t, chunk->hi, chunk->hi_incl ? "<=" : "<")))
+	if (chunk->hi && (err = bound(b, c, t, chunk->hi, chunk->hi_incl ? "<=" : "<")))
 		return err;
 	return b->err;
 }
@@ -331,10 +335,10 @@ int my_key_after(struct barge_conn *c, const struct barge_table_def *t,
 	barge_buf_adds(&sql, " FROM ");
 	my_table(&sql, c, t->name);
 	barge_buf_adds(&sql, " WHERE ");
-	if ((err = my_range_sql(&sql, t, &range)))
+	if ((err = my_range_sql(&sql, c, t, &range)))
 		goto out;
 	barge_buf_adds(&sql, " ORDER BY ");
-	key_list(&sql, t);
+	key_list(&sql, c, t);
 	barge_buf_printf(&sql, " LIMIT 1 OFFSET %" PRId64, skip);
 	if ((err = sql.err) || (err = my_query(c, sql.p, t->name, &res)))
 		goto out;
@@ -432,13 +436,13 @@ int my_read_open(struct barge_reader **out, struct barge_conn *c,
 	barge_buf_adds(&sql, " FROM ");
 	my_table(&sql, c, t->name);
 	barge_buf_adds(&sql, " WHERE ");
-	if ((err = my_range_sql(&sql, t, req->chunk)))
+	if ((err = my_range_sql(&sql, c, t, req->chunk)))
 		goto out;
 	if (req->where)
 		barge_buf_printf(&sql, " AND (%s)", req->where);
 	if (req->order_by_key && t->nkey) {
 		barge_buf_adds(&sql, " ORDER BY ");
-		key_list(&sql, t);
+		key_list(&sql, c, t);
 	}
 	if ((err = sql.err))
 		goto out;

@@ -11,6 +11,7 @@
  */
 #include "my_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,11 +115,61 @@ void my_map_type(const char *decl, const char *comment, int json, int *type,
 	}
 }
 
-int my_binary_text(const struct barge_column_def *cd)
+/*
+ * The text columns described with a NO PAD binary utf8mb4 collation, by
+ * "db.table.column": their ranges compare the column as it is (and use
+ * its index). Process-wide, like PostgreSQL's remembered types: a
+ * column definition has no place for a collation, and its engine_type
+ * goes to other engines' DDL. A column not listed is compared as its
+ * UTF-8 bytes: right, only slower.
+ */
+#define MAX_BINCOLS 4096
+
+static struct {
+	pthread_mutex_t lock;
+	size_t n;
+	char *name[MAX_BINCOLS];
+} bincols = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void col_id(char *out, size_t n, const char *db, const char *table,
+		   const char *col)
 {
-	const char *e = cd->engine_type ? cd->engine_type : "";
-	return strstr(e, "COLLATE utf8mb4_nopad_bin") ||
-	       strstr(e, "COLLATE utf8mb4_0900_bin");
+	snprintf(out, n, "%s\x01%s\x01%s", db, table, col);
+}
+
+static int note_collation(struct barge_conn *c, const char *table,
+			  const char *col, const char *collation)
+{
+	char id[800];
+	int err = 0;
+	if (strcmp(collation, "utf8mb4_nopad_bin") != 0 &&
+	    strcmp(collation, "utf8mb4_0900_bin") != 0)
+		return 0;
+	col_id(id, sizeof id, c->db, table, col);
+	pthread_mutex_lock(&bincols.lock);
+	for (size_t i = 0; i < bincols.n; i++)
+		if (strcmp(bincols.name[i], id) == 0)
+			goto out;
+	if (bincols.n < MAX_BINCOLS && !(bincols.name[bincols.n++] = strdup(id))) {
+		bincols.n--;
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+	}
+out:
+	pthread_mutex_unlock(&bincols.lock);
+	return err;
+}
+
+int my_binary_text(const struct barge_conn *c, const char *table,
+		   const struct barge_column_def *cd)
+{
+	char id[800];
+	int found = 0;
+	col_id(id, sizeof id, c->db, table, cd->name);
+	pthread_mutex_lock(&bincols.lock);
+	for (size_t i = 0; i < bincols.n && !found; i++)
+		found = strcmp(bincols.name[i], id) == 0;
+	pthread_mutex_unlock(&bincols.lock);
+	return found;
 }
 
 static const struct barge_typemap mysql_typemap[] = {
@@ -382,17 +433,11 @@ int my_describe(struct barge_conn *c, const char *table,
 	t->rows = -1;
 	while ((row = mysql_fetch_row(res))) {
 		struct barge_column_def *cd = &t->cols[t->ncols++];
-		struct barge_buf decl;
 		enum my_kind kind;
-		barge_buf_init(&decl, 1 << 16);
-		barge_buf_adds(&decl, row[1]);
-		if (row[4] && row[5])
-			barge_buf_printf(&decl, " CHARACTER SET %s COLLATE %s",
-					 row[4], row[5]);
-		err = barge_buf_detach(&decl, &cd->engine_type);
-		barge_buf_dispose(&decl);
-		if (err || !(cd->name = strdup(row[0])))
+		if (!(cd->engine_type = strdup(row[1])) || !(cd->name = strdup(row[0])))
 			goto nomem;
+		if (row[5] && (err = note_collation(c, table, row[0], row[5])))
+			goto out;
 		my_map_type(row[1], row[3], row[6] && strcmp(row[6], "1") == 0,
 			    &cd->type, &cd->precision, &cd->scale, &kind);
 		cd->notnull = strcmp(row[2], "NO") == 0;

@@ -512,7 +512,7 @@ int my_delete_range(struct barge_conn *c, const struct barge_table_def *t,
 	barge_buf_adds(&sql, "DELETE FROM ");
 	my_table(&sql, c, t->name);
 	barge_buf_adds(&sql, " WHERE ");
-	if (!(err = my_range_sql(&sql, t, chunk)) && !(err = sql.err))
+	if (!(err = my_range_sql(&sql, c, t, chunk)) && !(err = sql.err))
 		err = my_exec(c, sql.p, t->name);
 	barge_buf_dispose(&sql);
 	return err;
