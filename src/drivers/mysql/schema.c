@@ -527,8 +527,13 @@ static int keep_declared(const struct barge_column_def *cd)
 	return type == cd->type && kind != MYK_GEOMETRY;
 }
 
+/*
+ * A key column of unbounded text or bytes gets a bounded width (InnoDB
+ * keys hold 3072 bytes): `keyw` characters (4 bytes each), shared by
+ * the key's variable-width columns. A longer value is an error.
+ */
 static int create_type(struct barge_conn *c, struct barge_buf *b,
-		       const struct barge_column_def *cd)
+		       const struct barge_column_def *cd, int keyw)
 {
 	switch (cd->type) {
 	case BARGE_T_BOOL: return barge_buf_adds(b, "tinyint(1)");
@@ -547,13 +552,15 @@ static int create_type(struct barge_conn *c, struct barge_buf *b,
 		    cd->precision <= 16000)
 			barge_buf_printf(b, "varchar(%d)", cd->precision);
 		else if (cd->key_pos)
-			barge_buf_adds(b, "varchar(512)");
+			barge_buf_printf(b, "varchar(%d)", keyw);
 		else
 			barge_buf_adds(b, "longtext");
 		return barge_buf_printf(b, " CHARACTER SET utf8mb4 COLLATE %s",
 					bin_collation(c));
 	case BARGE_T_BYTES:
-		return barge_buf_adds(b, cd->key_pos ? "varbinary(1024)" : "longblob");
+		if (cd->key_pos)
+			return barge_buf_printf(b, "varbinary(%d)", 4 * keyw);
+		return barge_buf_adds(b, "longblob");
 	case BARGE_T_DATE: return barge_buf_adds(b, "date");
 	case BARGE_T_TIME: return barge_buf_adds(b, "time(6)");
 	case BARGE_T_TIMESTAMP: return barge_buf_adds(b, "datetime(6)");
@@ -570,8 +577,13 @@ static int create_type(struct barge_conn *c, struct barge_buf *b,
 int my_create_table(struct barge_conn *c, const struct barge_table_def *t)
 {
 	struct barge_buf sql;
-	int err;
+	int nvar = 0, err;
 
+	for (size_t k = 0; k < t->nkey; k++) {
+		const struct barge_column_def *cd = &t->cols[t->key[k]];
+		nvar += (cd->type == BARGE_T_TEXT || cd->type == BARGE_T_BYTES ||
+			 cd->type == BARGE_T_ANY) && !keep_declared(cd);
+	}
 	barge_buf_init(&sql, MY_SQL_CAP);
 	barge_buf_adds(&sql, "CREATE TABLE IF NOT EXISTS ");
 	my_table(&sql, c, t->name);
@@ -584,7 +596,7 @@ int my_create_table(struct barge_conn *c, const struct barge_table_def *t)
 		barge_buf_adds(&sql, " ");
 		if (keep_declared(cd))
 			barge_buf_adds(&sql, cd->engine_type);
-		else if ((err = create_type(c, &sql, cd)))
+		else if ((err = create_type(c, &sql, cd, 700 / (nvar ? nvar : 1))))
 			goto out;
 		if (cd->notnull)
 			barge_buf_adds(&sql, " NOT NULL");
