@@ -11,14 +11,16 @@
 
 extern const struct barge_driver barge_sqlite_driver;
 extern const struct barge_driver barge_postgres_driver;
+extern const struct barge_driver barge_file_driver;
 
-#define NBUILTIN 2
+#define NBUILTIN 3
 #define MAX_REGISTERED 8
 
 /* the compiled-in drivers, then the registered ones (NULL-terminated) */
 static const struct barge_driver *all_drivers[NBUILTIN + MAX_REGISTERED + 1] = {
 	&barge_sqlite_driver,
 	&barge_postgres_driver,
+	&barge_file_driver,
 	NULL,
 };
 
