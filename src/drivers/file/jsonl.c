@@ -125,6 +125,7 @@ static int jsonl_value(struct file_enc *e, const struct barge_value *v,
 static int jsonl_row(struct file_enc *e, const struct barge_value *vals,
 		     struct barge_buf *out)
 {
+	size_t at = out->len; /* a refused row leaves nothing */
 	const struct jsonl_keys *k = e->priv;
 	int err;
 	barge_buf_add(out, "{", 1);
@@ -135,11 +136,17 @@ static int jsonl_row(struct file_enc *e, const struct barge_value *vals,
 		if (vals[i].null)
 			barge_buf_add(out, "null", 4);
 		else if ((err = jsonl_value(e, &vals[i], e->t->cols[i].name, out)) < 0)
-			return err;
+			goto fail;
 	}
 	if ((err = barge_buf_add(out, "}\n", 2)) < 0)
-		return barge_error_set(err, "a JSON line past the buffer's cap");
-	return 0;
+		barge_error_set(err, "a JSON line past the buffer's cap");
+	else
+		return 0;
+fail:
+	out->len = at;
+	if (out->p)
+		out->p[at] = '\0';
+	return err;
 }
 
 const struct file_format file_jsonl_format = {
