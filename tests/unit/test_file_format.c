@@ -77,7 +77,7 @@ static void encode(struct barge_buf *out, const struct file_opts *o)
 	CHECK_OK(o->format->begin ? o->format->begin(&e, out) : 0);
 	for (int k = 0; k < 3; k++) {
 		row(v, k);
-		CHECK_OK(o->format->row(&e, v, out));
+		CHECK_OK(file_enc_row(&e, v, out));
 	}
 	file_enc_dispose(&e);
 }
@@ -169,13 +169,13 @@ static void test_refused(void)
 	row(v, 1);
 	v[8].i = 253402300800000000; /* 10000-01-01 */
 	size_t before = out.len;
-	CHECK(o.format->row(&e, v, &out) == BARGE_EDATA);
+	CHECK(file_enc_row(&e, v, &out) == BARGE_EDATA);
 	CHECK(strstr(barge_error_last(), "column 'ts'") != NULL);
 	CHECK(out.len == before); /* nothing of the refused row is left */
 	row(v, 1);
 	v[4].p = "\xc3(";
 	v[4].n = 2;
-	CHECK(o.format->row(&e, v, &out) == BARGE_EDATA);
+	CHECK(file_enc_row(&e, v, &out) == BARGE_EDATA);
 	CHECK(strstr(barge_error_last(), "column 't': text that is not valid UTF-8") != NULL);
 	file_enc_dispose(&e);
 	barge_buf_dispose(&out);

@@ -51,7 +51,6 @@ static int csv_begin(struct file_enc *e, struct barge_buf *out)
 static int csv_row(struct file_enc *e, const struct barge_value *vals,
 		   struct barge_buf *out)
 {
-	size_t at = out->len; /* a refused row leaves nothing */
 	int err;
 	for (size_t i = 0; i < e->t->ncols; i++) {
 		const struct barge_value *v = &vals[i];
@@ -63,18 +62,10 @@ static int csv_row(struct file_enc *e, const struct barge_value *vals,
 		}
 		barge_buf_clear(&e->tmp);
 		if ((err = file_value_text(&e->tmp, v, e->o->bytes, e->t->cols[i].name)) < 0)
-			goto fail;
+			return err;
 		csv_field(out, e->o, e->tmp.p ? e->tmp.p : "", e->tmp.len);
 	}
-	if ((err = barge_buf_add(out, "\n", 1)) < 0)
-		barge_error_set(err, "a CSV record past the buffer's cap");
-	else
-		return 0;
-fail:
-	out->len = at;
-	if (out->p)
-		out->p[at] = '\0';
-	return err;
+	return barge_buf_add(out, "\n", 1);
 }
 
 const struct file_format file_csv_format = {

@@ -83,6 +83,9 @@ const struct file_format *file_format_find(const char *name);
 void file_enc_init(struct file_enc *e, const struct file_opts *o,
 		   const struct barge_table_def *t);
 void file_enc_dispose(struct file_enc *e);
+/* The format's row, or nothing of it in `out` when it fails. */
+int file_enc_row(struct file_enc *e, const struct barge_value *vals,
+		 struct barge_buf *out);
 /* n bytes as base64 (RFC 4648, padded) / as \x and lowercase hex. */
 int file_base64(struct barge_buf *out, const void *p, size_t n);
 int file_hex(struct barge_buf *out, const void *p, size_t n);

@@ -41,6 +41,22 @@ void file_enc_dispose(struct file_enc *e)
 	e->priv = NULL;
 }
 
+int file_enc_row(struct file_enc *e, const struct barge_value *vals,
+		 struct barge_buf *out)
+{
+	size_t at = out->len;
+	int err = e->o->format->row(e, vals, out);
+	if (out->err)
+		err = barge_error_set(out->err, "table '%s': a row past the buffer's "
+				      "cap", e->t->name);
+	if (err < 0) { /* a refused row leaves nothing */
+		out->len = at;
+		if (out->p)
+			out->p[at] = '\0';
+	}
+	return err;
+}
+
 int file_base64(struct barge_buf *out, const void *p, size_t n)
 {
 	static const char al[] =

@@ -125,7 +125,6 @@ static int jsonl_value(struct file_enc *e, const struct barge_value *v,
 static int jsonl_row(struct file_enc *e, const struct barge_value *vals,
 		     struct barge_buf *out)
 {
-	size_t at = out->len; /* a refused row leaves nothing */
 	const struct jsonl_keys *k = e->priv;
 	int err;
 	barge_buf_add(out, "{", 1);
@@ -136,17 +135,9 @@ static int jsonl_row(struct file_enc *e, const struct barge_value *vals,
 		if (vals[i].null)
 			barge_buf_add(out, "null", 4);
 		else if ((err = jsonl_value(e, &vals[i], e->t->cols[i].name, out)) < 0)
-			goto fail;
+			return err;
 	}
-	if ((err = barge_buf_add(out, "}\n", 2)) < 0)
-		barge_error_set(err, "a JSON line past the buffer's cap");
-	else
-		return 0;
-fail:
-	out->len = at;
-	if (out->p)
-		out->p[at] = '\0';
-	return err;
+	return barge_buf_add(out, "}\n", 2);
 }
 
 const struct file_format file_jsonl_format = {

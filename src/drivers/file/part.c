@@ -237,7 +237,7 @@ int file_write_batch(struct barge_writer *w, const struct barge_batch *b)
 			} else
 				barge_batch_get(b, (size_t)w->from[j], r, &w->vals[j]);
 		}
-		if ((err = c->o.format->row(&c->enc, w->vals, &c->out)) < 0)
+		if ((err = file_enc_row(&c->enc, w->vals, &c->out)) < 0)
 			return barge_error_wrap(err, "table '%s', part %lld", c->table,
 						(long long)c->seq);
 		if ((err = part_flush(c, 1u << 20)) < 0)
