@@ -238,6 +238,15 @@ int engine_prepare_target(struct ctx *cx)
 			char msg[256];
 			snprintf(msg, sizeof msg, "created target table %s", t->target_name);
 			barge_state_log(cx->st, cx->run, 0, "create", msg);
+		} else if (!(cx->dst.drv->caps & BARGE_CAP_TXN) &&
+			   cx->job->action == BARGE_JOB_COPY) {
+			/* a target of parts writes what lists them (a file
+			 * target's manifest) in finish_tables: after every
+			 * run, not only the one that made the table */
+			char fkey[300];
+			snprintf(fkey, sizeof fkey, "finish:%s", t->src->name);
+			if ((err = barge_state_flag_set(cx->st, cx->run, fkey, "todo")) < 0)
+				goto out;
 		}
 		/* a one-row run never empties a table: it re-migrates its row */
 		if (t->jt->settings.mode == BARGE_MODE_TRUNCATE &&
@@ -381,10 +390,10 @@ int engine_finish_tables(struct ctx *cx)
 		/* the "todo" tables first: their unique indexes may be what the
 		 * foreign keys of the others need */
 		if (n[0])
-			err = engine_finish_call(cx, tc, n[0], sd, dd, cx->job->defaults.jobs,
+			err = engine_finish_call(cx, &tc, n[0], sd, dd, cx->job->defaults.jobs,
 					  BARGE_FINISH_TABLE | BARGE_FINISH_FKS);
 		if (err == 0 && n[1])
-			err = engine_finish_call(cx, tc, n[1], sd + cx->ntbls + 1,
+			err = engine_finish_call(cx, &tc, n[1], sd + cx->ntbls + 1,
 					  dd + cx->ntbls + 1, cx->job->defaults.jobs,
 					  BARGE_FINISH_FKS);
 		barge_drv_close(&cx->dst, tc);
@@ -405,21 +414,34 @@ out:
 	return err;
 }
 
-/* The driver's engine_finish_tables with the leader as its source connection,
- * once more on a new leader when the connection was lost. Caller holds
- * leader_lock or runs alone. */
-int engine_finish_call(struct ctx *cx, struct barge_conn *tc, size_t n,
+/*
+ * The driver's engine_finish_tables with the leader as its source connection,
+ * tried again when a connection was lost (BARGE_ERETRY). Which one is not
+ * known: the target connection *tc is opened anew each time; the leader from
+ * the second time on (a new leader has lost the run's snapshot). Caller
+ * holds leader_lock or runs alone; *tc is the caller's, NULL after a failed
+ * reopen.
+ */
+#define FINISH_ATTEMPTS 4
+int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 		       const struct barge_table_def **sd,
 		       const struct barge_table_def **dd, int jobs, unsigned what)
 {
 	int same = cx->src.drv == cx->dst.drv;
-	int err = barge_drv_finish_tables(&cx->dst, tc, same ? cx->leader : NULL,
+	int err = barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
 					  n, sd, dd, jobs, what);
-	if (err != BARGE_ERETRY || !same)
-		return err;
-	barge_state_log(cx->st, cx->run, 0, "retry", barge_error_last());
-	if ((err = engine_reopen_leader(cx)) < 0)
-		return err;
-	return barge_drv_finish_tables(&cx->dst, tc, cx->leader, n, sd, dd, jobs,
-				       what);
+	for (int again = 1; err == BARGE_ERETRY && again < FINISH_ATTEMPTS; again++) {
+		barge_state_log(cx->st, cx->run, 0, "retry", barge_error_last());
+		barge_error_clear();
+		barge_sleep(0.1 * (1 << again));
+		barge_drv_close(&cx->dst, *tc);
+		*tc = NULL;
+		if ((err = barge_drv_open(&cx->dst, tc, BARGE_OPEN_WRITE)) < 0)
+			continue;
+		if (same && again > 1 && (err = engine_reopen_leader(cx)) < 0)
+			continue;
+		err = barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
+					      n, sd, dd, jobs, what);
+	}
+	return err;
 }

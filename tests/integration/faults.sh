@@ -42,4 +42,14 @@ BARGE_FAULT=commit:retry:1:100000 expect_exit 1 "retries exhausted" \
 	"$BARGE" copy sqlite:shop.db sqlite:d.db --state d.st --tables customers --chunk-rows 5000 --retries 2 --no-progress
 check "3 attempts logged" [ "$(sqlite3 d.st "SELECT count(*) FROM log WHERE event='retry'")" = 2 ]
 check "nothing committed" [ "$(sqlite3 d.db 'SELECT count(*) FROM customers')" = 0 ]
+# the finishing step (indexes, keys) loses its connection twice: it is tried
+# again on new connections and the run ends done; four times: it fails
+BARGE_FAULT=finish_tables:retry:1:2 expect_exit 0 "finishing retried" \
+	"$BARGE" copy sqlite:shop.db sqlite:f.db --state f.st --tables customers --chunk-rows 500 --no-progress
+check "finishing retries logged" [ "$(sqlite3 f.st "SELECT count(*) FROM log WHERE event='retry' AND message LIKE '%finish_tables%'")" = 2 ]
+check "finishing done" [ "$(sqlite3 f.st "SELECT value FROM flags WHERE key='finish:customers'")" = done ]
+check "customers exact after finishing retries" same_table shop.db f.db customers
+BARGE_FAULT=finish_tables:retry:1:100 expect_exit 1 "finishing retries exhausted" \
+	"$BARGE" copy sqlite:shop.db sqlite:g.db --state g.st --tables customers --chunk-rows 500 --no-progress
+check "finishing tried 4 times" [ "$(sqlite3 g.st "SELECT count(*) FROM log WHERE event='retry' AND message LIKE '%finish_tables%'")" = 3 ]
 finish
