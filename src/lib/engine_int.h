@@ -241,6 +241,10 @@ struct chunk_result {
 /* engine_bind.c */
 void tbl_dispose(struct tbl *t);
 struct tbl *tbl_find(struct ctx *cx, const char *name);
+/* Call fn for each of the job's tables the run has planned, with its
+ * progress in the state store (main thread, before the workers). */
+int tbl_each_progress(struct ctx *cx,
+		      void (*fn)(struct tbl *t, const struct barge_table_progress *p));
 int tbl_bind_target(struct tbl *t);
 int engine_validate(struct ctx *cx, struct barge_job_table **owned_tables,
 		    size_t *nowned);

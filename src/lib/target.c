@@ -311,25 +311,18 @@ int engine_plan_tables(struct ctx *cx)
 	return 0;
 }
 
+static void count_open(struct tbl *t, const struct barge_table_progress *p)
+{
+	long long open = p->chunks - p->chunks_done - p->chunks_failed;
+	t->nunits = p->chunks;
+	/* + the rounds of a self-referencing table (worker_main) */
+	atomic_store(&t->open_units, open + (t->selfref && open > 0));
+}
+
 /* Each table's units not finished yet (pending after a resume's reset). */
 int engine_count_open(struct ctx *cx)
 {
-	struct barge_table_progress *p = NULL;
-	size_t n = 0;
-	int err = barge_state_progress(cx->st, cx->run, &p, &n);
-	if (err < 0)
-		return err;
-	for (size_t j = 0; j < n; j++) {
-		struct tbl *t = tbl_find(cx, p[j].table);
-		if (!t)
-			continue;
-		long long open = p[j].chunks - p[j].chunks_done - p[j].chunks_failed;
-		t->nunits = p[j].chunks;
-		/* + the rounds of a self-referencing table (worker_main) */
-		atomic_store(&t->open_units, open + (t->selfref && open > 0));
-	}
-	barge_table_progress_free(p, n);
-	return 0;
+	return tbl_each_progress(cx, count_open);
 }
 
 /* ---- Finishing tables -------------------------------------------------- */
