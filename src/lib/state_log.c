@@ -100,16 +100,11 @@ static int progress_fn(struct barge_state *st, void *varg)
 		       STATE_PARAMS(SP_I(a->run)))) < 0)
 		goto out;
 	while ((rc = state_step(st, s)) == 1) {
-		if (n == alloc) {
-			size_t na = alloc ? alloc * 2 : 8;
-			grown = realloc(p, na * sizeof *p);
-			if (!grown) {
-				rc = barge_error_set(BARGE_ENOMEM, "out of memory");
-				goto out;
-			}
-			p = grown;
-			alloc = na;
+		if (!(grown = barge_grow(p, &alloc, n, sizeof *p, 8))) {
+			rc = BARGE_ENOMEM;
+			goto out;
 		}
+		p = grown;
 		struct barge_table_progress *t = &p[n++];
 		memset(t, 0, sizeof *t);
 		if ((rc = state_col_dup(s, 0, &t->table)) < 0)
