@@ -281,7 +281,7 @@ int64_t engine_chunk_rows_for(const struct tbl *t);
 int engine_plan_tables(struct ctx *cx);
 int engine_count_open(struct ctx *cx);
 int engine_finish_tables(struct ctx *cx);
-int engine_finish_call(struct ctx *cx, struct barge_conn *tc, size_t n,
+int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 		       const struct barge_table_def **sd,
 		       const struct barge_table_def **dd, int jobs, unsigned what);
 

@@ -371,13 +371,14 @@ int engine_finish_tables(struct ctx *cx)
 		struct barge_conn *tc = NULL;
 		if ((err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE)) < 0)
 			goto out;
+		barge_test_pause("before-finish");
 		/* the "todo" tables first: their unique indexes may be what the
 		 * foreign keys of the others need */
 		if (n[0])
-			err = engine_finish_call(cx, tc, n[0], sd, dd, cx->job->defaults.jobs,
+			err = engine_finish_call(cx, &tc, n[0], sd, dd, cx->job->defaults.jobs,
 					  BARGE_FINISH_TABLE | BARGE_FINISH_FKS);
 		if (err == 0 && n[1])
-			err = engine_finish_call(cx, tc, n[1], sd + cx->ntbls + 1,
+			err = engine_finish_call(cx, &tc, n[1], sd + cx->ntbls + 1,
 					  dd + cx->ntbls + 1, cx->job->defaults.jobs,
 					  BARGE_FINISH_FKS);
 		barge_drv_close(&cx->dst, tc);
@@ -398,21 +399,27 @@ out:
 	return err;
 }
 
-/* The driver's engine_finish_tables with the leader as its source connection,
- * once more on a new leader when the connection was lost. Caller holds
- * leader_lock or runs alone. */
-int engine_finish_call(struct ctx *cx, struct barge_conn *tc, size_t n,
+/*
+ * The driver's engine_finish_tables with the leader as its source connection,
+ * once more after a transient failure, on a new target connection (*tc is
+ * reopened; NULL when that fails) and a new leader: either may be the
+ * connection that was lost. Caller holds leader_lock or runs alone.
+ */
+int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 		       const struct barge_table_def **sd,
 		       const struct barge_table_def **dd, int jobs, unsigned what)
 {
 	int same = cx->src.drv == cx->dst.drv;
-	int err = barge_drv_finish_tables(&cx->dst, tc, same ? cx->leader : NULL,
+	int err = barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
 					  n, sd, dd, jobs, what);
-	if (err != BARGE_ERETRY || !same)
+	if (err != BARGE_ERETRY)
 		return err;
 	barge_state_log(cx->st, cx->run, 0, "retry", barge_error_last());
-	if ((err = engine_reopen_leader(cx)) < 0)
+	barge_drv_close(&cx->dst, *tc);
+	*tc = NULL;
+	if ((err = barge_drv_open(&cx->dst, tc, BARGE_OPEN_WRITE)) < 0 ||
+	    (same && (err = engine_reopen_leader(cx)) < 0))
 		return err;
-	return barge_drv_finish_tables(&cx->dst, tc, cx->leader, n, sd, dd, jobs,
-				       what);
+	return barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
+				       n, sd, dd, jobs, what);
 }

@@ -420,7 +420,7 @@ static void finish_early(struct worker *w, struct tbl *t)
 	if (serial)
 		pthread_mutex_lock(&cx->write_turn);
 	pthread_mutex_lock(&cx->leader_lock);
-	int err = engine_finish_call(cx, w->tconn, 1, &sd, &dd, 1, BARGE_FINISH_TABLE);
+	int err = engine_finish_call(cx, &w->tconn, 1, &sd, &dd, 1, BARGE_FINISH_TABLE);
 	pthread_mutex_unlock(&cx->leader_lock);
 	if (serial)
 		pthread_mutex_unlock(&cx->write_turn);

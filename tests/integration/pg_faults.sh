@@ -46,4 +46,26 @@ check "the index build was cut once and run again" \
 	[ "$(pg_val pgf_dst2 "SELECT last_value FROM probe.attempts")" = 3 ]
 check "both indexes made" [ "$(pg_val pgf_dst2 "SELECT count(*) FROM pg_indexes WHERE tablename = 'big' AND indexname IN ('big_a_idx', 'big_ts_idx')")" = 2 ]
 check "target exact after the cut finish" pg_same pgf_src pgf_dst2 big id
+
+# The finishing connection lost before its first statement: the run is
+# held after the copy (BARGE_TEST_PAUSE before-finish, the finishing
+# connection open) and barge's target backends are terminated. Finishing runs again on a new target connection, and the
+# run ends done with the indexes.
+pg_fresh pgf_dst3
+pause=$PWD/finish.flag
+rm -f "$pause"
+BARGE_TEST_PAUSE=before-finish:$pause "$BARGE" copy "$(pg_url pgf_src)" "$(pg_url pgf_dst3)" \
+	--state st3.db --jobs 2 --no-progress >out3.txt 2>&1 &
+bpid=$!
+for _ in $(seq 1 6000); do [ -f "$pause" ] && break; sleep 0.01; done
+check "the run paused before finishing" [ -f "$pause" ]
+check "its target connections terminated" [ "$(pg_kill_barge pgf_dst3 true)" -ge 1 ]
+rm -f "$pause"
+wait "$bpid"
+rc=$?
+[ "$rc" = 0 ] || cat out3.txt >&2
+check "the run ended done (exit $rc)" [ "$rc" = 0 ]
+check "finishing was retried" [ "$(sqlite3 st3.db "SELECT count(*) FROM log WHERE event = 'retry' AND unit IS NULL")" = 1 ]
+check "both indexes made after the lost connection" [ "$(pg_val pgf_dst3 "SELECT count(*) FROM pg_indexes WHERE tablename = 'big' AND indexname IN ('big_a_idx', 'big_ts_idx')")" = 2 ]
+check "target exact after the lost finishing connection" pg_same pgf_src pgf_dst3 big id
 finish
