@@ -286,6 +286,8 @@ int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 		       const struct barge_table_def **dd, int jobs, unsigned what);
 
 /* worker.c */
+/* The pause before retry number `attempt` (from 0): exponential, jittered. */
+double engine_backoff(int attempt);
 int engine_budget_load(struct ctx *cx);
 char *engine_budget_note(struct ctx *cx);
 int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done);

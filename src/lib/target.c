@@ -401,9 +401,10 @@ out:
 
 /*
  * The driver's engine_finish_tables with the leader as its source connection,
- * once more after a transient failure, on a new target connection (*tc is
- * reopened; NULL when that fails) and a new leader: either may be the
- * connection that was lost. Caller holds leader_lock or runs alone.
+ * again after a transient failure (up to the job's retries, with backoff),
+ * on a new target connection (*tc is reopened; NULL when that fails) and a
+ * new leader: either may be the connection that was lost. Caller holds
+ * leader_lock or runs alone.
  */
 int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 		       const struct barge_table_def **sd,
@@ -412,14 +413,17 @@ int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 	int same = cx->src.drv == cx->dst.drv;
 	int err = barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
 					  n, sd, dd, jobs, what);
-	if (err != BARGE_ERETRY)
-		return err;
-	barge_state_log(cx->st, cx->run, 0, "retry", barge_error_last());
-	barge_drv_close(&cx->dst, *tc);
-	*tc = NULL;
-	if ((err = barge_drv_open(&cx->dst, tc, BARGE_OPEN_WRITE)) < 0 ||
-	    (same && (err = engine_reopen_leader(cx)) < 0))
-		return err;
-	return barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
-				       n, sd, dd, jobs, what);
+	for (int attempt = 0; err == BARGE_ERETRY && attempt < cx->job->defaults.retries;
+	     attempt++) {
+		barge_state_log(cx->st, cx->run, 0, "retry", barge_error_last());
+		barge_sleep(engine_backoff(attempt));
+		barge_drv_close(&cx->dst, *tc);
+		*tc = NULL;
+		if ((err = barge_drv_open(&cx->dst, tc, BARGE_OPEN_WRITE)) < 0 ||
+		    (same && (err = engine_reopen_leader(cx)) < 0))
+			continue;
+		err = barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
+					      n, sd, dd, jobs, what);
+	}
+	return err;
 }

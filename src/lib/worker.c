@@ -15,7 +15,7 @@
 
 /* ---- Retries and the circuit breaker ----------------------------------- */
 
-static double backoff(int attempt)
+double engine_backoff(int attempt)
 {
 	double base = 0.05;
 	const char *env = getenv("BARGE_RETRY_BASE");
@@ -211,7 +211,7 @@ int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		if (err == BARGE_ERETRY && attempt < t->jt->settings.retries &&
 		    !atomic_load(&engine_stop_requested)) {
 			barge_state_log(cx->st, cx->run, u->id, "retry", emsg);
-			barge_sleep(backoff(attempt));
+			barge_sleep(engine_backoff(attempt));
 			if (engine_reconnect_target(w) < 0)
 				barge_state_log(cx->st, cx->run, u->id, "reconnect",
 						barge_error_last());

@@ -10,13 +10,16 @@ pg_fresh pgf_dst
 pg_big pgf_src 200000
 
 # Kill every target backend of barge's a few times a second, in the
-# background, until the copy ends; from the first committed chunk on, so
-# that the run's setup (which is not retried) is not what gets killed.
+# background, while chunks are copied: from the first committed chunk on,
+# so that the run's setup (which is not retried) is not what gets killed,
+# until every unit is done. Finishing, which outlasts the 0.3 s between
+# kills on a loaded machine, has its own cuts below.
+pending() { sqlite3 st.db "SELECT count(*) FROM units WHERE status <> 'done'" 2>/dev/null || echo 1; }
 killer() {
 	until [ -f stop ] || [ "$(pg_val pgf_dst "SELECT count(*) FROM big" 2>/dev/null || echo 0)" -gt 0 ]; do
 		sleep 0.05
 	done
-	while [ ! -f stop ]; do
+	while [ ! -f stop ] && [ "$(pending)" != 0 ]; do
 		pg_val postgres "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 			WHERE datname = 'pgf_dst' AND application_name = 'barge' AND pid <> pg_backend_pid()" \
 			>>kills.txt 2>/dev/null
