@@ -77,6 +77,27 @@ int barge_table_def_find(const struct barge_table_def *t, const char *name);
 /* Add a warning (formatted) to a table definition. */
 int barge_table_def_warn(struct barge_table_def *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Where t's key columns stand among cols[0..ncols) (indices into t->cols):
+ * the position of each one found, in key order, goes to pos[] (room for
+ * t->nkey). Returns how many were found; *missing (when not NULL) is the
+ * first key column not among them (an index into t->cols), or -1.
+ */
+size_t barge_table_def_key_positions(const struct barge_table_def *t,
+				     const size_t *cols, size_t ncols,
+				     size_t *pos, int *missing);
+/*
+ * For a driver's describe: append a foreign key to `ref_table` (or an
+ * index), then add its columns one by one; a column goes to the last one
+ * added. ref_col may be NULL (not known yet). 0 or BARGE_ENOMEM; t keeps
+ * what was added before and barge_table_def_free frees it all.
+ */
+int barge_table_def_add_fk(struct barge_table_def *t, const char *ref_table);
+int barge_table_def_add_fk_col(struct barge_table_def *t, const char *col,
+			       const char *ref_col);
+int barge_table_def_add_index(struct barge_table_def *t, const char *name,
+			      int unique);
+int barge_table_def_add_index_col(struct barge_table_def *t, const char *col);
 
 /* ---- Keys and chunks ---------------------------------------------------- */
 
@@ -145,6 +166,15 @@ struct barge_write_req {
 	 * chunk): rows may be written frozen (PostgreSQL's COPY FREEZE) */
 	int freeze;
 };
+
+/*
+ * The positions of the target's key columns among the columns a write
+ * request writes (barge_table_def_key_positions) into pos (room for the
+ * key), *npos of them; an upsert that does not write every key column is
+ * a usage error naming `driver`.
+ */
+int barge_write_req_keys(const struct barge_write_req *req, const char *driver,
+			 size_t *pos, size_t *npos);
 
 struct barge_conn;
 struct barge_reader;

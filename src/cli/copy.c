@@ -28,22 +28,9 @@ int cmd_copy(int argc, char **argv)
 	char *command = NULL;
 
 	jobopts_init(&o);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			help();
-			return EXIT_DONE;
-		}
-		int r = jobopts_take(&o, argc, argv, &i);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error("copy: unknown option '%s'", argv[i]);
-		if (npos == 2)
-			return cli_usage_error("copy: too many arguments ('%s')", argv[i]);
-		pos[npos++] = argv[i];
-	}
+	if ((rc = jobopts_args(&o, argc, argv, "copy", help, pos, 2, &npos,
+			       "too many arguments")) >= 0)
+		return rc;
 	if (npos != 2)
 		return cli_usage_error("usage: barge copy SRC DST [options] (--help)");
 	if (o.only_table || o.only_key || o.only_chunk >= 0)
@@ -71,16 +58,9 @@ int cmd_copy(int argc, char **argv)
 			return cli_usage_error("--tables names no table");
 	}
 	command = jobopts_command(argc, argv);
+	jobopts_job(&o, &job, tables, ntables, command);
 	job.source = pos[0];
 	job.target = pos[1];
-	job.state_path = o.state;
-	job.tables = tables;
-	job.ntables = ntables;
-	job.restart = o.restart;
-	job.dry_run = o.dry_run;
-	job.sample = o.sample;
-	job.progress = o.progress;
-	job.command = command;
 
 	if (barge_job_run(&job, &res) < 0) {
 		rc = cli_fail();

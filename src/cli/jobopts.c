@@ -45,6 +45,30 @@ static int num(int64_t *out, const char *opt, const char *v, int64_t min)
 	return 1;
 }
 
+int jobopts_args(struct jobopts *o, int argc, char **argv, const char *cmd,
+		 void (*help)(void), const char **pos, int max, int *npos,
+		 const char *too_many)
+{
+	*npos = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			help();
+			return EXIT_DONE;
+		}
+		int r = jobopts_take(o, argc, argv, &i);
+		if (r < 0)
+			return -r;
+		if (r)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1])
+			return cli_usage_error("%s: unknown option '%s'", cmd, argv[i]);
+		if (*npos == max)
+			return cli_usage_error("%s: %s ('%s')", cmd, too_many, argv[i]);
+		pos[(*npos)++] = argv[i];
+	}
+	return -1;
+}
+
 int jobopts_take(struct jobopts *o, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];
@@ -112,6 +136,20 @@ int jobopts_take(struct jobopts *o, int argc, char **argv, int *i)
 	else
 		return 0;
 	return 1;
+}
+
+void jobopts_job(const struct jobopts *o, struct barge_job *job,
+		 struct barge_job_table *tables, size_t ntables,
+		 const char *command)
+{
+	job->state_path = o->state;
+	job->tables = tables;
+	job->ntables = ntables;
+	job->restart = o->restart;
+	job->dry_run = o->dry_run;
+	job->sample = o->sample;
+	job->progress = o->progress;
+	job->command = command;
 }
 
 char *jobopts_command(int argc, char **argv)

@@ -25,11 +25,26 @@ void jobopts_init(struct jobopts *o);
  * error.
  */
 int jobopts_take(struct jobopts *o, int argc, char **argv, int *i);
+/*
+ * Walk the whole command line of `cmd`: -h/--help calls help(), the shared
+ * options go into o, and up to `max` other arguments into pos[] (*npos of
+ * them; one more is refused with "cmd: too_many ('arg')"). Returns -1 when
+ * the command goes on, or the exit code it returns: EXIT_DONE after the
+ * help, EXIT_USAGE after printing an error.
+ */
+int jobopts_args(struct jobopts *o, int argc, char **argv, const char *cmd,
+		 void (*help)(void), const char **pos, int max, int *npos,
+		 const char *too_many);
 /* The common options' help text. */
 extern const char jobopts_help[];
 
 /* The command line as one string (for the run's record). */
 char *jobopts_command(int argc, char **argv);
+/* Set what the shared options say of a job (state file, restart, dry
+ * run, sample, progress) and its tables and command line (borrowed). */
+void jobopts_job(const struct jobopts *o, struct barge_job *job,
+		 struct barge_job_table *tables, size_t ntables,
+		 const char *command);
 
 /* Print the summary, write the report, and return the exit code. */
 int jobopts_finish(const struct jobopts *o, const struct barge_job *job,

@@ -67,25 +67,12 @@ int cmd_run(int argc, char **argv)
 	size_t ntables = 0, nall = 0;
 	const char *path = NULL;
 	char *command = NULL;
-	int rc = EXIT_USAGE;
+	int rc = EXIT_USAGE, r, npath = 0;
 
 	jobopts_init(&o);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			help();
-			return EXIT_DONE;
-		}
-		int r = jobopts_take(&o, argc, argv, &i);
-		if (r < 0)
-			return -r;
-		if (r)
-			continue;
-		if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error("run: unknown option '%s'", argv[i]);
-		if (path)
-			return cli_usage_error("run: one plan file at a time ('%s')", argv[i]);
-		path = argv[i];
-	}
+	if ((r = jobopts_args(&o, argc, argv, "run", help, &path, 1, &npath,
+			      "one plan file at a time")) >= 0)
+		return r;
 	if (!path)
 		return cli_usage_error("usage: barge run PLAN.yaml [options] (--help)");
 	if (o.only_key && !o.only_table)
@@ -115,18 +102,11 @@ int cmd_run(int argc, char **argv)
 	if (o.tables && (rc = filter_tables(tables, &ntables, o.tables)) != 0)
 		goto out;
 	command = jobopts_command(argc, argv);
+	jobopts_job(&o, &job, tables, ntables, command);
 	job.source = plan->source;
 	job.target = plan->target;
-	job.state_path = o.state;
 	if (plan->state && strcmp(o.state, "barge-state.db") == 0)
 		job.state_path = plan->state;
-	job.tables = tables;
-	job.ntables = ntables;
-	job.restart = o.restart;
-	job.dry_run = o.dry_run;
-	job.sample = o.sample;
-	job.progress = o.progress;
-	job.command = command;
 	if (o.only_key) {
 		job.action = BARGE_JOB_ROW;
 		job.only_table = o.only_table;

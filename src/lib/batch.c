@@ -108,40 +108,36 @@ static inline void close_offset(struct barge_column *c, size_t row)
 		c->offsets[row + 1] = c->data_len;
 }
 
-int barge_batch_put_null(struct barge_batch *b, size_t col)
+/* The row being built gets a value in its fixed slot (FLOAT64 by its
+ * bits), or NULL, and its tag when the column keeps them. */
+static inline int put_fixed(struct barge_batch *b, size_t col, int valid,
+			    int64_t bits, int tag)
 {
 	struct barge_column *c = &b->cols[col];
 	size_t row = b->nrows;
-	set_valid(c, row, 0);
-	c->fixed[row] = 0;
+	set_valid(c, row, valid);
+	c->fixed[row] = bits;
 	if (c->tags)
-		c->tags[row] = BARGE_T_NULL;
+		c->tags[row] = (uint8_t)tag;
 	close_offset(c, row);
 	return 0;
+}
+
+int barge_batch_put_null(struct barge_batch *b, size_t col)
+{
+	return put_fixed(b, col, 0, 0, BARGE_T_NULL);
 }
 
 int barge_batch_put_i64(struct barge_batch *b, size_t col, int64_t v)
 {
-	struct barge_column *c = &b->cols[col];
-	size_t row = b->nrows;
-	set_valid(c, row, 1);
-	c->fixed[row] = v;
-	if (c->tags)
-		c->tags[row] = BARGE_T_INT64;
-	close_offset(c, row);
-	return 0;
+	return put_fixed(b, col, 1, v, BARGE_T_INT64);
 }
 
 int barge_batch_put_f64(struct barge_batch *b, size_t col, double v)
 {
-	struct barge_column *c = &b->cols[col];
-	size_t row = b->nrows;
-	set_valid(c, row, 1);
-	memcpy(&c->fixed[row], &v, sizeof v);
-	if (c->tags)
-		c->tags[row] = BARGE_T_FLOAT64;
-	close_offset(c, row);
-	return 0;
+	int64_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	return put_fixed(b, col, 1, bits, BARGE_T_FLOAT64);
 }
 
 static int arena_append(struct barge_batch *b, struct barge_column *c,
@@ -173,7 +169,6 @@ int barge_batch_put_bytes(struct barge_batch *b, size_t col, const void *p,
 			  size_t n)
 {
 	struct barge_column *c = &b->cols[col];
-	size_t row = b->nrows;
 	int err;
 
 	if (!c->offsets)
@@ -182,12 +177,7 @@ int barge_batch_put_bytes(struct barge_batch *b, size_t col, const void *p,
 				       barge_type_name(c->type));
 	if ((err = arena_append(b, c, p, n)) < 0)
 		return err;
-	set_valid(c, row, 1);
-	c->fixed[row] = 0;
-	if (c->tags)
-		c->tags[row] = BARGE_T_TEXT;
-	close_offset(c, row);
-	return 0;
+	return put_fixed(b, col, 1, 0, BARGE_T_TEXT);
 }
 
 int barge_batch_put_tagged(struct barge_batch *b, size_t col,

@@ -1,4 +1,5 @@
 #include "chunker.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,14 +79,10 @@ static int add_unit(struct barge_chunk_list *l, size_t *cap,
 {
 	char *ljson = NULL, *hjson = NULL;
 	int err = 0;
-	if (l->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct barge_unit_plan *u = realloc(l->units, ncap * sizeof *u);
-		if (!u)
-			return barge_error_set(BARGE_ENOMEM, "out of memory");
-		l->units = u;
-		*cap = ncap;
-	}
+	struct barge_unit_plan *u = barge_grow(l->units, cap, l->n, sizeof *u, 16);
+	if (!u)
+		return BARGE_ENOMEM;
+	l->units = u;
 	if ((lo && (err = barge_key_to_json(&ljson, lo)) < 0) ||
 	    (hi && (err = barge_key_to_json(&hjson, hi)) < 0)) {
 		free(ljson);

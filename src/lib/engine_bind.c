@@ -48,6 +48,24 @@ struct tbl *tbl_find(struct ctx *cx, const char *name)
 	return NULL;
 }
 
+int tbl_each_progress(struct ctx *cx,
+		      void (*fn)(struct tbl *t, const struct barge_table_progress *p))
+{
+	struct barge_table_progress *p = NULL;
+	size_t n = 0;
+	int err = barge_state_progress(cx->st, cx->run, &p, &n);
+
+	if (err < 0)
+		return err;
+	for (size_t j = 0; j < n; j++) {
+		struct tbl *t = tbl_find(cx, p[j].table);
+		if (t)
+			fn(t, &p[j]);
+	}
+	barge_table_progress_free(p, n);
+	return 0;
+}
+
 /*
  * The table's mapping (barge_bind_mapping): with more than renames and
  * skips, the reader reads every source column for the transform stage.

@@ -241,6 +241,10 @@ struct chunk_result {
 /* engine_bind.c */
 void tbl_dispose(struct tbl *t);
 struct tbl *tbl_find(struct ctx *cx, const char *name);
+/* Call fn for each of the job's tables the run has planned, with its
+ * progress in the state store (main thread, before the workers). */
+int tbl_each_progress(struct ctx *cx,
+		      void (*fn)(struct tbl *t, const struct barge_table_progress *p));
 int tbl_bind_target(struct tbl *t);
 int engine_validate(struct ctx *cx, struct barge_job_table **owned_tables,
 		    size_t *nowned);
@@ -282,6 +286,8 @@ int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 		       const struct barge_table_def **dd, int jobs, unsigned what);
 
 /* worker.c */
+/* The pause before retry number `attempt` (from 0): exponential, jittered. */
+double engine_backoff(int attempt);
 int engine_budget_load(struct ctx *cx);
 char *engine_budget_note(struct ctx *cx);
 int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done);

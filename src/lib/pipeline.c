@@ -270,14 +270,10 @@ static int rejects_add(struct rejects *rs, const struct tbl *t,
 	int err = 0;
 
 	memset(&r, 0, sizeof r);
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct barge_reject *nv = realloc(rs->v, cap * sizeof *nv);
-		if (!nv)
-			return barge_error_set(BARGE_ENOMEM, "out of memory");
-		rs->v = nv;
-		rs->cap = cap;
-	}
+	struct barge_reject *nv = barge_grow(rs->v, &rs->cap, rs->n, sizeof *nv, 64);
+	if (!nv)
+		return BARGE_ENOMEM;
+	rs->v = nv;
 	barge_buf_init(&j, 16u << 20);
 	barge_buf_init(&tmp, 16u << 20);
 	barge_buf_adds(&j, "[");

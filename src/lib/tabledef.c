@@ -1,8 +1,10 @@
 /*
- * Table definitions (struct barge_table_def): copy, free, look-up.
+ * Table definitions (struct barge_table_def): copy, free, look-up, and
+ * the pieces a driver's describe builds (foreign keys, indexes).
  */
 #include "barge/barge.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +137,111 @@ int barge_table_def_find(const struct barge_table_def *t, const char *name)
 		if (strcmp(t->cols[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+size_t barge_table_def_key_positions(const struct barge_table_def *t,
+				     const size_t *cols, size_t ncols,
+				     size_t *pos, int *missing)
+{
+	size_t n = 0;
+
+	if (missing)
+		*missing = -1;
+	for (size_t k = 0; k < t->nkey; k++) {
+		size_t i = 0;
+		while (i < ncols && cols[i] != t->key[k])
+			i++;
+		if (i < ncols)
+			pos[n++] = i;
+		else if (missing && *missing < 0)
+			*missing = (int)t->key[k];
+	}
+	return n;
+}
+
+int barge_write_req_keys(const struct barge_write_req *req, const char *driver,
+			 size_t *pos, size_t *npos)
+{
+	const struct barge_table_def *t = req->table;
+	int missing;
+
+	*npos = barge_table_def_key_positions(t, req->cols, req->ncols, pos, &missing);
+	if (missing >= 0 && req->mode == BARGE_MODE_UPSERT)
+		return barge_error_set(BARGE_EUSAGE,
+				       "%s: table '%s': upsert needs key column %s"
+				       " among the columns written",
+				       driver, t->name, t->cols[missing].name);
+	return 0;
+}
+
+/* Append s (copied; NULL stays NULL) to the array *v of *n strings. */
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (!nv)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	*v = nv;
+	if (s && !(nv[*n] = strdup(s)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	if (!s)
+		nv[*n] = NULL;
+	++*n;
+	return 0;
+}
+
+int barge_table_def_add_fk(struct barge_table_def *t, const char *ref_table)
+{
+	struct barge_fk_def *v = realloc(t->fks, (t->nfks + 1) * sizeof *v);
+	if (!v)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->fks = v;
+	memset(&v[t->nfks], 0, sizeof *v);
+	if (!(v[t->nfks].ref_table = strdup(ref_table)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->nfks++;
+	return 0;
+}
+
+/* cols and ref_cols share one count: on a failure both keep ncols. */
+int barge_table_def_add_fk_col(struct barge_table_def *t, const char *col,
+			       const char *ref_col)
+{
+	assert(t->nfks > 0);
+	struct barge_fk_def *f = &t->fks[t->nfks - 1];
+	size_t n = f->ncols;
+	int err;
+
+	if ((err = strv_push(&f->ref_cols, &n, ref_col)))
+		return err;
+	n = f->ncols;
+	if ((err = strv_push(&f->cols, &n, col))) {
+		free(f->ref_cols[f->ncols]);
+		return err;
+	}
+	f->ncols = n;
+	return 0;
+}
+
+int barge_table_def_add_index(struct barge_table_def *t, const char *name,
+			      int unique)
+{
+	struct barge_index_def *v = realloc(t->indexes, (t->nindexes + 1) * sizeof *v);
+	if (!v)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->indexes = v;
+	memset(&v[t->nindexes], 0, sizeof *v);
+	v[t->nindexes].unique = unique;
+	if (!(v[t->nindexes].name = strdup(name)))
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	t->nindexes++;
+	return 0;
+}
+
+int barge_table_def_add_index_col(struct barge_table_def *t, const char *col)
+{
+	assert(t->nindexes > 0);
+	struct barge_index_def *x = &t->indexes[t->nindexes - 1];
+	return strv_push(&x->cols, &x->ncols, col);
 }
 
 int barge_table_def_warn(struct barge_table_def *t, const char *fmt, ...)

@@ -238,15 +238,6 @@ int engine_prepare_target(struct ctx *cx)
 			char msg[256];
 			snprintf(msg, sizeof msg, "created target table %s", t->target_name);
 			barge_state_log(cx->st, cx->run, 0, "create", msg);
-		} else if (!(cx->dst.drv->caps & BARGE_CAP_TXN) &&
-			   cx->job->action == BARGE_JOB_COPY) {
-			/* a target of parts writes what lists them (a file
-			 * target's manifest) in finish_tables: after every
-			 * run, not only the one that made the table */
-			char fkey[300];
-			snprintf(fkey, sizeof fkey, "finish:%s", t->src->name);
-			if ((err = barge_state_flag_set(cx->st, cx->run, fkey, "todo")) < 0)
-				goto out;
 		}
 		/* a one-row run never empties a table: it re-migrates its row */
 		if (t->jt->settings.mode == BARGE_MODE_TRUNCATE &&
@@ -320,25 +311,18 @@ int engine_plan_tables(struct ctx *cx)
 	return 0;
 }
 
+static void count_open(struct tbl *t, const struct barge_table_progress *p)
+{
+	long long open = p->chunks - p->chunks_done - p->chunks_failed;
+	t->nunits = p->chunks;
+	/* + the rounds of a self-referencing table (worker_main) */
+	atomic_store(&t->open_units, open + (t->selfref && open > 0));
+}
+
 /* Each table's units not finished yet (pending after a resume's reset). */
 int engine_count_open(struct ctx *cx)
 {
-	struct barge_table_progress *p = NULL;
-	size_t n = 0;
-	int err = barge_state_progress(cx->st, cx->run, &p, &n);
-	if (err < 0)
-		return err;
-	for (size_t j = 0; j < n; j++) {
-		struct tbl *t = tbl_find(cx, p[j].table);
-		if (!t)
-			continue;
-		long long open = p[j].chunks - p[j].chunks_done - p[j].chunks_failed;
-		t->nunits = p[j].chunks;
-		/* + the rounds of a self-referencing table (worker_main) */
-		atomic_store(&t->open_units, open + (t->selfref && open > 0));
-	}
-	barge_table_progress_free(p, n);
-	return 0;
+	return tbl_each_progress(cx, count_open);
 }
 
 /* ---- Finishing tables -------------------------------------------------- */
@@ -387,6 +371,7 @@ int engine_finish_tables(struct ctx *cx)
 		struct barge_conn *tc = NULL;
 		if ((err = barge_drv_open(&cx->dst, &tc, BARGE_OPEN_WRITE)) < 0)
 			goto out;
+		barge_test_pause("before-finish");
 		/* the "todo" tables first: their unique indexes may be what the
 		 * foreign keys of the others need */
 		if (n[0])
@@ -416,13 +401,11 @@ out:
 
 /*
  * The driver's engine_finish_tables with the leader as its source connection,
- * tried again when a connection was lost (BARGE_ERETRY). Which one is not
- * known: the target connection *tc is opened anew each time; the leader from
- * the second time on (a new leader has lost the run's snapshot). Caller
- * holds leader_lock or runs alone; *tc is the caller's, NULL after a failed
- * reopen.
+ * again after a transient failure (up to the job's retries, with backoff),
+ * on a new target connection (*tc is reopened; NULL when that fails) and a
+ * new leader: either may be the connection that was lost. Caller holds
+ * leader_lock or runs alone.
  */
-#define FINISH_ATTEMPTS 4
 int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 		       const struct barge_table_def **sd,
 		       const struct barge_table_def **dd, int jobs, unsigned what)
@@ -430,15 +413,14 @@ int engine_finish_call(struct ctx *cx, struct barge_conn **tc, size_t n,
 	int same = cx->src.drv == cx->dst.drv;
 	int err = barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
 					  n, sd, dd, jobs, what);
-	for (int again = 1; err == BARGE_ERETRY && again < FINISH_ATTEMPTS; again++) {
+	for (int attempt = 0; err == BARGE_ERETRY && attempt < cx->job->defaults.retries;
+	     attempt++) {
 		barge_state_log(cx->st, cx->run, 0, "retry", barge_error_last());
-		barge_error_clear();
-		barge_sleep(0.1 * (1 << again));
+		barge_sleep(engine_backoff(attempt));
 		barge_drv_close(&cx->dst, *tc);
 		*tc = NULL;
-		if ((err = barge_drv_open(&cx->dst, tc, BARGE_OPEN_WRITE)) < 0)
-			continue;
-		if (same && again > 1 && (err = engine_reopen_leader(cx)) < 0)
+		if ((err = barge_drv_open(&cx->dst, tc, BARGE_OPEN_WRITE)) < 0 ||
+		    (same && (err = engine_reopen_leader(cx)) < 0))
 			continue;
 		err = barge_drv_finish_tables(&cx->dst, *tc, same ? cx->leader : NULL,
 					      n, sd, dd, jobs, what);

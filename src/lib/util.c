@@ -2,6 +2,7 @@
 #include "barge/barge.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,23 @@ static int grow(struct barge_buf *b, size_t need)
 	b->p = p;
 	b->alloc = a;
 	return 0;
+}
+
+void *barge_grow(void *p, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t nc = *cap ? *cap : first;
+	void *np;
+
+	if (n < *cap)
+		return p;
+	while (nc <= n && nc <= SIZE_MAX / 2)
+		nc *= 2;
+	if (nc <= n || nc > SIZE_MAX / size || !(np = realloc(p, nc * size))) {
+		barge_error_set(BARGE_ENOMEM, "out of memory");
+		return NULL;
+	}
+	*cap = nc;
+	return np;
 }
 
 int barge_buf_add_slow(struct barge_buf *b, const void *p, size_t n)

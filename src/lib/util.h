@@ -48,6 +48,16 @@ int barge_buf_json_str(struct barge_buf *b, const char *s, size_t n);
  * Returns the sticky error if any add failed. */
 int barge_buf_detach(struct barge_buf *b, char **out);
 
+/*
+ * Room for item n of the array p (of `size`-byte items, room for *cap):
+ * p itself when it has it, else p grown (doubled, from `first` items) and
+ * *cap updated. NULL when out of memory, with the error slot set (return
+ * BARGE_ENOMEM); p and *cap are then as they were. For the arrays whose
+ * size only the data knows (tables, units, rejects); each has a cap of
+ * its own where the data could make it grow without bound.
+ */
+void *barge_grow(void *p, size_t *cap, size_t n, size_t size, size_t first);
+
 int barge_utf8_valid(const char *p, size_t n);
 
 /* One hex digit, either case -> 0..15; -1 if `c` is not one. */

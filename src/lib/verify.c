@@ -207,14 +207,10 @@ static void vprogress_stop(struct vprogress *p, int started)
 static int work_add(struct vctx *cx, size_t *cap, size_t table, int kind,
 		    int side, size_t idx)
 {
-	if (cx->nwork == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		struct vwork *g = realloc(cx->work, nc * sizeof *g);
-		if (!g)
-			return barge_error_set(BARGE_ENOMEM, "out of memory");
-		cx->work = g;
-		*cap = nc;
-	}
+	struct vwork *g = barge_grow(cx->work, cap, cx->nwork, sizeof *g, 64);
+	if (!g)
+		return BARGE_ENOMEM;
+	cx->work = g;
 	cx->work[cx->nwork++] = (struct vwork){table, kind, side, idx};
 	return 0;
 }

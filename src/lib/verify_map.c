@@ -8,6 +8,7 @@
 #include "plan.h"
 #include "state.h"
 #include "verify.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,17 +49,13 @@ static int add_key(const struct barge_reject_row *row, void *arg)
 		return 1;
 	}
 	barge_key_free(k);
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		char **nk = realloc(r->keys, cap * sizeof *nk);
-		if (!nk) {
-			free(json);
-			r->err = barge_error_set(BARGE_ENOMEM, "out of memory");
-			return 1;
-		}
-		r->keys = nk;
-		r->cap = cap;
+	char **nk = barge_grow(r->keys, &r->cap, r->n, sizeof *nk, 64);
+	if (!nk) {
+		free(json);
+		r->err = BARGE_ENOMEM;
+		return 1;
 	}
+	r->keys = nk;
 	r->keys[r->n++] = json;
 	return 0;
 }

@@ -15,7 +15,7 @@
 
 /* ---- Retries and the circuit breaker ----------------------------------- */
 
-static double backoff(int attempt)
+double engine_backoff(int attempt)
 {
 	double base = 0.05;
 	const char *env = getenv("BARGE_RETRY_BASE");
@@ -110,25 +110,19 @@ char *engine_budget_note(struct ctx *cx)
 	return strdup(msg);
 }
 
+static void budget_load(struct tbl *t, const struct barge_table_progress *p)
+{
+	char why[200];
+
+	atomic_store(&t->read_total, p->rows_read);
+	atomic_store(&t->rej_total, p->rows_rejected);
+	atomic_store(&t->over_budget, over_budget(t, why, sizeof why));
+}
+
 /* The run's counts so far (a resumed run's done units count too). */
 int engine_budget_load(struct ctx *cx)
 {
-	struct barge_table_progress *p = NULL;
-	size_t n = 0;
-	char why[200];
-	int err = barge_state_progress(cx->st, cx->run, &p, &n);
-	if (err < 0)
-		return err;
-	for (size_t j = 0; j < n; j++) {
-		struct tbl *t = tbl_find(cx, p[j].table);
-		if (!t)
-			continue;
-		atomic_store(&t->read_total, p[j].rows_read);
-		atomic_store(&t->rej_total, p[j].rows_rejected);
-		atomic_store(&t->over_budget, over_budget(t, why, sizeof why));
-	}
-	barge_table_progress_free(p, n);
-	return 0;
+	return tbl_each_progress(cx, budget_load);
 }
 
 /* ---- Running a unit ---------------------------------------------------- */
@@ -217,7 +211,7 @@ int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		if (err == BARGE_ERETRY && attempt < t->jt->settings.retries &&
 		    !atomic_load(&engine_stop_requested)) {
 			barge_state_log(cx->st, cx->run, u->id, "retry", emsg);
-			barge_sleep(backoff(attempt));
+			barge_sleep(engine_backoff(attempt));
 			if (engine_reconnect_target(w) < 0)
 				barge_state_log(cx->st, cx->run, u->id, "reconnect",
 						barge_error_last());

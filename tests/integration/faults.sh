@@ -50,6 +50,6 @@ check "finishing retries logged" [ "$(sqlite3 f.st "SELECT count(*) FROM log WHE
 check "finishing done" [ "$(sqlite3 f.st "SELECT value FROM flags WHERE key='finish:customers'")" = done ]
 check "customers exact after finishing retries" same_table shop.db f.db customers
 BARGE_FAULT=finish_tables:retry:1:100 expect_exit 1 "finishing retries exhausted" \
-	"$BARGE" copy sqlite:shop.db sqlite:g.db --state g.st --tables customers --chunk-rows 500 --no-progress
-check "finishing tried 4 times" [ "$(sqlite3 g.st "SELECT count(*) FROM log WHERE event='retry' AND message LIKE '%finish_tables%'")" = 3 ]
+	"$BARGE" copy sqlite:shop.db sqlite:g.db --state g.st --tables customers --chunk-rows 500 --retries 3 --no-progress
+check "finishing tried 4 times (--retries 3)" [ "$(sqlite3 g.st "SELECT count(*) FROM log WHERE event='retry' AND message LIKE '%finish_tables%'")" = 3 ]
 finish

@@ -2,6 +2,8 @@
 #include "harness.h"
 #include "util.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* UTF-8 validation, including bad bytes at every offset around the
@@ -51,6 +53,29 @@ static void test_buf(void)
 }
 
 /* One hex digit, and the encoder. */
+/* Arrays that double: room kept, doubled from `first`, past several
+ * doublings at once, and an impossible size refused with the array kept. */
+static void test_grow(void)
+{
+	size_t cap = 0, *v = NULL, *g;
+
+	CHECK((g = barge_grow(v, &cap, 0, sizeof *v, 4)) != NULL && cap == 4);
+	v = g;
+	for (size_t i = 0; i < 4; i++)
+		v[i] = i;
+	CHECK(barge_grow(v, &cap, 3, sizeof *v, 4) == v && cap == 4);
+	CHECK((g = barge_grow(v, &cap, 4, sizeof *v, 4)) != NULL && cap == 8);
+	v = g;
+	CHECK(v[3] == 3);
+	CHECK((g = barge_grow(v, &cap, 100, sizeof *v, 4)) != NULL && cap == 128);
+	v = g;
+	CHECK(v[2] == 2);
+	CHECK(barge_grow(v, &cap, SIZE_MAX / 4, sizeof *v, 4) == NULL && cap == 128);
+	CHECK(v[1] == 1);
+	barge_error_clear();
+	free(v);
+}
+
 static void test_hex(void)
 {
 	static const char digits[] = "0123456789abcdefABCDEF";
@@ -105,6 +130,7 @@ int main(void)
 {
 	test_utf8();
 	test_buf();
+	test_grow();
 	test_hex();
 	test_uuid();
 	return harness_done();

@@ -265,16 +265,8 @@ int pg_aggregate(struct barge_conn *c, const struct barge_table_def *t,
 
 	*out = NULL;
 	barge_buf_init(&sql, PG_SQL_CAP);
-	barge_buf_printf(&sql, "SELECT (%s(%s", agg, distinct ? "DISTINCT " : "");
-	if (column)
-		pg_quote(&sql, column);
-	else
-		barge_buf_adds(&sql, "*");
-	barge_buf_adds(&sql, "))::text FROM ");
-	pg_table(&sql, c, t->name);
-	if (where)
-		barge_buf_printf(&sql, " WHERE (%s)", where);
-	if ((err = sql.err) ||
+	if ((err = barge_sql_aggregate(&sql, PG_SQL, c->schema, t->name, agg,
+				       distinct, column, where)) ||
 	    (err = pg_query(c, sql.p, 0, NULL, 0, t->name, &res)))
 		goto out;
 	if (!PQgetisnull(res, 0, 0) && !(*out = strdup(PQgetvalue(res, 0, 0))))

@@ -94,38 +94,24 @@ int pg_exec(struct barge_conn *c, const char *sql, const char *table)
 
 int pg_quote(struct barge_buf *b, const char *name)
 {
-	barge_buf_add(b, "\"", 1);
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			barge_buf_add(b, "\"", 1);
-		barge_buf_add(b, p, 1);
-	}
-	return barge_buf_add(b, "\"", 1);
+	return barge_sql_ident(b, PG_SQL, name);
 }
 
 /* standard_conforming_strings is on: only quotes are doubled */
 int pg_quote_lit(struct barge_buf *b, const char *s)
 {
-	barge_buf_add(b, "'", 1);
-	for (; *s; s++) {
-		if (*s == '\'')
-			barge_buf_add(b, "'", 1);
-		barge_buf_add(b, s, 1);
-	}
-	return barge_buf_add(b, "'", 1);
+	return barge_sql_literal(b, s);
 }
 
 int pg_table(struct barge_buf *b, const struct barge_conn *c,
 	     const char *table)
 {
-	pg_quote(b, c->schema);
-	barge_buf_adds(b, ".");
-	return pg_quote(b, table);
+	return barge_sql_table(b, PG_SQL, c->schema, table);
 }
 
 /* ---- Connections ---------------------------------------------------------- */
 
-static void pg_close(struct barge_conn *c)
+void pg_close(struct barge_conn *c)
 {
 	if (!c)
 		return;

@@ -10,6 +10,7 @@
 
 #include "barge/barge.h"
 #include "pg_codec.h"
+#include "sqlgen.h"
 #include "util.h"
 
 #include <libpq-fe.h>
@@ -64,6 +65,8 @@ enum pg_kind {
  */
 int pg_fail(struct barge_conn *c, const PGresult *res, const char *table,
 	    const char *what);
+/* Close a connection of this driver (the `close` slot); accepts NULL. */
+void pg_close(struct barge_conn *c);
 /* Run a command that returns no rows (or rows to ignore). */
 int pg_exec(struct barge_conn *c, const char *sql, const char *table);
 /* Run a query with text parameters; *out holds its rows (PQclear it).
@@ -71,6 +74,9 @@ int pg_exec(struct barge_conn *c, const char *sql, const char *table);
 int pg_query(struct barge_conn *c, const char *sql, int nparams,
 	     const char *const *params, int binary, const char *table,
 	     PGresult **out);
+/* PostgreSQL spells identifiers, literals and casts the standard way. */
+#define PG_SQL (&barge_sql_standard)
+
 /* Append a double-quoted identifier / "schema"."table". */
 int pg_quote(struct barge_buf *b, const char *name);
 /* Append a string literal ('...'). */

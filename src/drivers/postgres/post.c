@@ -52,14 +52,10 @@ static int stmt_add(struct stmts *s, const char *table, int phase,
 {
 	if (sql->err)
 		return sql->err;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct stmt *v = realloc(s->v, cap * sizeof *v);
-		if (!v)
-			return barge_error_set(BARGE_ENOMEM, "out of memory");
-		s->v = v;
-		s->cap = cap;
-	}
+	struct stmt *v = barge_grow(s->v, &s->cap, s->n, sizeof *v, 16);
+	if (!v)
+		return BARGE_ENOMEM;
+	s->v = v;
 	if (!(s->v[s->n].sql = strdup(sql->p)))
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	s->v[s->n].table = table;
@@ -76,35 +72,33 @@ static void stmts_dispose(struct stmts *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* Does the target table have a constraint of this name already? */
-static int has_constraint(struct barge_conn *c, const char *qtable,
-			  const char *name, int *out)
+/* Does the catalog query with parameters $1, $2 find a row? */
+static int exists2(struct barge_conn *c, const char *sql, const char *p1,
+		   const char *p2, int *out)
 {
 	PGresult *res = NULL;
-	const char *params[2] = {qtable, name};
-	int err = pg_query(c,
-			   "SELECT 1 FROM pg_constraint WHERE conrelid = "
-			   "$1::regclass AND conname = $2",
-			   2, params, 0, NULL, &res);
+	const char *params[2] = {p1, p2};
+	int err = pg_query(c, sql, 2, params, 0, NULL, &res);
 	if (!err)
 		*out = PQntuples(res) > 0;
 	PQclear(res);
 	return err;
 }
 
+/* Does the target table have a constraint of this name already? */
+static int has_constraint(struct barge_conn *c, const char *qtable,
+			  const char *name, int *out)
+{
+	return exists2(c, "SELECT 1 FROM pg_constraint WHERE conrelid = "
+			  "$1::regclass AND conname = $2", qtable, name, out);
+}
+
 /* Does the target's schema have this table? */
 static int has_table(struct barge_conn *c, const char *table, int *out)
 {
-	PGresult *res = NULL;
-	const char *params[2] = {c->schema, table};
-	int err = pg_query(c,
-			   "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = "
-			   "c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-			   2, params, 0, NULL, &res);
-	if (!err)
-		*out = PQntuples(res) > 0;
-	PQclear(res);
-	return err;
+	return exists2(c, "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = "
+			  "c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+		       c->schema, table, out);
 }
 
 /*
@@ -544,23 +538,8 @@ static int pg_clone(struct barge_conn **out, struct barge_conn *c)
 	n = NULL;
 out:
 	PQconninfoFree(opts);
-	if (n) {
-		PQfinish(n->pg);
-		free(n->schema);
-		free(n->where);
-		free(n);
-	}
+	pg_close(n);
 	return err;
-}
-
-static void pg_unclone(struct barge_conn *c)
-{
-	if (!c)
-		return;
-	PQfinish(c->pg);
-	free(c->schema);
-	free(c->where);
-	free(c);
 }
 
 int pg_finish_tables(struct barge_conn *c, struct barge_conn *src, size_t n,
@@ -643,7 +622,7 @@ out:
 		PQclear(PQexec(c->pg, "RESET search_path; RESET maintenance_work_mem; "
 				   "RESET max_parallel_maintenance_workers"));
 	for (int r = 1; r < nr; r++)
-		pg_unclone(rs[r].conn);
+		pg_close(rs[r].conn);
 	stmts_dispose(&s);
 	return err;
 }

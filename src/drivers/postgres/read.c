@@ -252,18 +252,9 @@ int pg_key_range(struct barge_conn *c, const struct barge_table_def *t,
 	*min = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	*max = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	*count = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	if (*count > 0)
-		goto out;
 	/* never analyzed (-1), or analyzed while empty: count */
-	PQclear(res);
-	res = NULL;
-	barge_buf_clear(&sql);
-	barge_buf_adds(&sql, "SELECT count(*) FROM ");
-	pg_table(&sql, c, t->name);
-	if ((err = sql.err) ||
-	    (err = pg_query(c, sql.p, 0, NULL, 0, t->name, &res)))
-		goto out;
-	*count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	if (*count <= 0)
+		err = pg_count_rows(c, t, NULL, count);
 out:
 	PQclear(res);
 	barge_buf_dispose(&lit);
@@ -440,12 +431,7 @@ int pg_read_open(struct barge_reader **out, struct barge_conn *c,
 		r->types[i] = cd->type;
 		r->names[i] = cd->name;
 	}
-	for (size_t k = 0; k < t->nkey; k++)
-		for (size_t i = 0; i < req->ncols; i++)
-			if (req->cols[i] == t->key[k]) {
-				r->diag[r->ndiag++] = i;
-				break;
-			}
+	r->ndiag = barge_table_def_key_positions(t, req->cols, req->ncols, r->diag, NULL);
 	barge_buf_adds(&sql, " FROM ");
 	pg_table(&sql, c, t->name);
 	barge_buf_adds(&sql, " WHERE ");

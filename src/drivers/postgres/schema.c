@@ -160,41 +160,14 @@ static int load_fks(struct barge_conn *c, struct barge_table_def *t,
 			    "ORDER BY con.conname COLLATE \"C\", con.oid, k.ord",
 			    1, params, 0, t->name, &res)))
 		return err;
-	const char *last = NULL;
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct barge_fk_def *f;
-		if (!last || strcmp(last, PQgetvalue(res, i, 0)) != 0) {
-			struct barge_fk_def *nf =
-				realloc(t->fks, (t->nfks + 1) * sizeof *nf);
-			if (!nf)
-				goto nomem;
-			t->fks = nf;
-			memset(&nf[t->nfks], 0, sizeof *nf);
-			f = &nf[t->nfks++];
-			if (!(f->ref_table = strdup(PQgetvalue(res, i, 1))))
-				goto nomem;
-			last = PQgetvalue(res, i, 0);
-		}
-		f = &t->fks[t->nfks - 1];
-		char **nc = realloc(f->cols, (f->ncols + 1) * sizeof *nc);
-		if (nc)
-			f->cols = nc;
-		char **nr = nc ? realloc(f->ref_cols, (f->ncols + 1) * sizeof *nr)
-			       : NULL;
-		if (nr)
-			f->ref_cols = nr;
-		if (!nc || !nr)
-			goto nomem;
-		f->cols[f->ncols] = strdup(PQgetvalue(res, i, 2));
-		f->ref_cols[f->ncols] = strdup(PQgetvalue(res, i, 3));
-		f->ncols++;
-		if (!f->cols[f->ncols - 1] || !f->ref_cols[f->ncols - 1])
-			goto nomem;
+	for (int i = 0; !err && i < PQntuples(res); i++) {
+		/* a new constraint (rows come by constraint, in key order) */
+		if ((i == 0 || strcmp(PQgetvalue(res, i - 1, 0), PQgetvalue(res, i, 0)) != 0) &&
+		    (err = barge_table_def_add_fk(t, PQgetvalue(res, i, 1))))
+			break;
+		err = barge_table_def_add_fk_col(t, PQgetvalue(res, i, 2),
+						 PQgetvalue(res, i, 3));
 	}
-	goto out;
-nomem:
-	err = barge_error_set(BARGE_ENOMEM, "out of memory");
-out:
 	PQclear(res);
 	return err;
 }
@@ -221,34 +194,14 @@ static int load_indexes(struct barge_conn *c, struct barge_table_def *t,
 			    "ORDER BY ci.relname COLLATE \"C\", k.ord",
 			    1, params, 0, t->name, &res)))
 		return err;
-	const char *last = NULL;
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct barge_index_def *x;
-		if (!last || strcmp(last, PQgetvalue(res, i, 0)) != 0) {
-			x = realloc(t->indexes, (t->nindexes + 1) * sizeof *x);
-			if (!x)
-				goto nomem;
-			t->indexes = x;
-			x = &t->indexes[t->nindexes++];
-			memset(x, 0, sizeof *x);
-			if (!(x->name = strdup(PQgetvalue(res, i, 1))))
-				goto nomem;
-			x->unique = PQgetvalue(res, i, 2)[0] == 't';
-			last = PQgetvalue(res, i, 0);
-		}
-		x = &t->indexes[t->nindexes - 1];
-		char **nc = realloc(x->cols, (x->ncols + 1) * sizeof *nc);
-		if (!nc)
-			goto nomem;
-		x->cols = nc;
-		if (!(x->cols[x->ncols] = strdup(PQgetvalue(res, i, 3))))
-			goto nomem;
-		x->ncols++;
+	for (int i = 0; !err && i < PQntuples(res); i++) {
+		/* a new index (rows come by index, in column order) */
+		if ((i == 0 || strcmp(PQgetvalue(res, i - 1, 0), PQgetvalue(res, i, 0)) != 0) &&
+		    (err = barge_table_def_add_index(t, PQgetvalue(res, i, 1),
+						     PQgetvalue(res, i, 2)[0] == 't')))
+			break;
+		err = barge_table_def_add_index_col(t, PQgetvalue(res, i, 3));
 	}
-	goto out;
-nomem:
-	err = barge_error_set(BARGE_ENOMEM, "out of memory");
-out:
 	PQclear(res);
 	return err;
 }
@@ -470,11 +423,7 @@ int pg_count_rows(struct barge_conn *c, const struct barge_table_def *t,
 	int err;
 
 	barge_buf_init(&sql, PG_SQL_CAP);
-	barge_buf_adds(&sql, "SELECT count(*) FROM ");
-	pg_table(&sql, c, t->name);
-	if (where)
-		barge_buf_printf(&sql, " WHERE (%s)", where);
-	if ((err = sql.err) ||
+	if ((err = barge_sql_count(&sql, PG_SQL, c->schema, t->name, where)) ||
 	    (err = pg_query(c, sql.p, 0, NULL, 0, t->name, &res)))
 		goto out;
 	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);

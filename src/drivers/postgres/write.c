@@ -100,21 +100,8 @@ int pg_write_open(struct barge_writer **out, struct barge_conn *c,
 	w->keyb = calloc(t->nkey + 1, sizeof *w->keyb);
 	if (!w->table || !w->cols || !w->keyb)
 		goto nomem;
-	for (size_t k = 0; k < t->nkey; k++) {
-		int found = 0;
-		for (size_t i = 0; i < req->ncols; i++)
-			if (req->cols[i] == t->key[k]) {
-				w->keyb[w->nkeyb++] = i;
-				found = 1;
-			}
-		if (!found && req->mode == BARGE_MODE_UPSERT) {
-			err = barge_error_set(BARGE_EUSAGE,
-					      "postgres: table '%s': upsert needs key "
-					      "column %s among the columns written",
-					      t->name, t->cols[t->key[k]].name);
-			goto out;
-		}
-	}
+	if ((err = barge_write_req_keys(req, "postgres", w->keyb, &w->nkeyb)))
+		goto out;
 	/* The target's own column types, whatever def the engine passed. */
 	pg_table(&name, c, t->name);
 	if ((err = name.err))

@@ -146,10 +146,9 @@ int sq_digest_range(struct barge_conn *c, const struct barge_table_def *t,
 		spec[1 + i] = (unsigned char)t->cols[cols[i]].type;
 	barge_buf_init(&sql, SQL_CAP);
 	barge_buf_adds(&sql, "SELECT count(*), barge_digest(?1");
-	for (size_t i = 0; i < ncols; i++) {
+	if (ncols)
 		barge_buf_adds(&sql, ", ");
-		sq_quote(&sql, t->cols[cols[i]].name);
-	}
+	barge_sql_columns(&sql, SQ_SQL, t, cols, ncols, NULL);
 	barge_buf_adds(&sql, ") FROM ");
 	sq_quote(&sql, t->name);
 	barge_buf_adds(&sql, " WHERE ");

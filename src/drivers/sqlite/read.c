@@ -30,14 +30,7 @@ int sq_key_list(struct barge_buf *b, const struct barge_table_def *t,
 {
 	if (use_rowid(t, by_rowid))
 		return barge_buf_adds(b, sq_rowid_name(t));
-	for (size_t i = 0; i < t->nkey; i++) {
-		if (i)
-			barge_buf_adds(b, ", ");
-		sq_quote(b, t->cols[t->key[i]].name);
-		if (collate)
-			barge_buf_adds(b, " COLLATE BINARY");
-	}
-	return b->err;
+	return barge_sql_key_list(b, SQ_SQL, t, collate ? " COLLATE BINARY" : NULL);
 }
 
 static int key_nullable(const struct barge_table_def *t, int by_rowid)
@@ -200,10 +193,8 @@ int sq_read_open(struct barge_reader **out, struct barge_conn *c,
 
 	*out = NULL;
 	barge_buf_init(&sql, SQL_CAP);
-	if (req->with_rowid && (!t->has_rowid || !rowid))
-		return barge_error_set(BARGE_EUSAGE,
-				       "sqlite: table '%s' has no rowid to read",
-				       t->name);
+	if (req->with_rowid && (err = sq_rowid_check(t, "read")))
+		return err;
 	r = calloc(1, sizeof *r);
 	if (!r)
 		return barge_error_set(BARGE_ENOMEM, "out of memory");

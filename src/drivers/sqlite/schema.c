@@ -26,14 +26,10 @@ int sq_list_tables(struct barge_conn *c, char ***names)
 			      &st, NULL)))
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n + 1 >= cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			char **nv = realloc(v, nc * sizeof *nv);
-			if (!nv)
-				goto nomem;
-			v = nv;
-			cap = nc;
-		}
+		char **nv = barge_grow(v, &cap, n + 1, sizeof *nv, 16);
+		if (!nv)
+			goto nomem;
+		v = nv;
 		if (!(v[n] = strdup((const char *)sqlite3_column_text(st, 0))))
 			goto nomem;
 		v[++n] = NULL;
@@ -55,6 +51,13 @@ out:
 	free(v);
 	sqlite3_finalize(st);
 	return err;
+}
+
+/* Column i as text, "" for NULL; valid until the next step. */
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	return s ? s : "";
 }
 
 static char *dup_text(sqlite3_stmt *st, int i, int *err)
@@ -98,36 +101,13 @@ static int load_fks(sqlite3 *db, struct barge_table_def *t)
 	int64_t last = -1;
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
-		struct barge_fk_def *f;
-		if (id != last) {
-			struct barge_fk_def *nf =
-				realloc(t->fks, (t->nfks + 1) * sizeof *nf);
-			if (!nf) {
-				err = barge_error_set(BARGE_ENOMEM, "out of memory");
-				break;
-			}
-			t->fks = nf;
-			memset(&nf[t->nfks], 0, sizeof *nf);
-			f = &nf[t->nfks++];
-			f->ref_table = dup_text(st, 2, &err);
-			last = id;
-		}
-		f = &t->fks[t->nfks - 1];
-		char **nc = realloc(f->cols, (f->ncols + 1) * sizeof *nc);
-		char **nr = nc ? realloc(f->ref_cols, (f->ncols + 1) * sizeof *nr) : NULL;
-		if (nc)
-			f->cols = nc;
-		if (nr)
-			f->ref_cols = nr;
-		if (!nc || !nr) {
-			err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		if (id != last && (err = barge_table_def_add_fk(t, col_text(st, 2))))
 			break;
-		}
-		f->cols[f->ncols] = dup_text(st, 3, &err);
-		f->ref_cols[f->ncols] = sqlite3_column_type(st, 4) == SQLITE_NULL
-						? NULL
-						: dup_text(st, 4, &err);
-		f->ncols++;
+		last = id;
+		/* no parent column: the parent's primary key, found below */
+		err = barge_table_def_add_fk_col(t, col_text(st, 3),
+						 sqlite3_column_type(st, 4) == SQLITE_NULL
+							 ? NULL : col_text(st, 4));
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = sq_fail(db, rc, t->name, "reading foreign keys");
@@ -172,37 +152,21 @@ static int load_indexes(sqlite3 *db, struct barge_table_def *t)
 	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
-		struct barge_index_def *x;
 		if (!name)
 			continue;
 		if (!last || strcmp(last, name) != 0) {
 			if (skip) /* the previous one had an expression */
 				index_drop_last(t);
 			skip = 0;
-			x = realloc(t->indexes, (t->nindexes + 1) * sizeof *x);
-			if (!x) {
-				err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			if ((err = barge_table_def_add_index(t, name,
+							     sqlite3_column_int(st, 1) != 0)))
 				break;
-			}
-			t->indexes = x;
-			x = &t->indexes[t->nindexes++];
-			memset(x, 0, sizeof *x);
-			x->name = dup_text(st, 0, &err);
-			x->unique = sqlite3_column_int(st, 1) != 0;
-			last = x->name;
+			last = t->indexes[t->nindexes - 1].name;
 		}
-		x = &t->indexes[t->nindexes - 1];
-		if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
 			skip = 1;
-			continue;
-		}
-		char **nc = realloc(x->cols, (x->ncols + 1) * sizeof *nc);
-		if (!nc) {
-			err = barge_error_set(BARGE_ENOMEM, "out of memory");
-			break;
-		}
-		x->cols = nc;
-		x->cols[x->ncols++] = dup_text(st, 2, &err);
+		else
+			err = barge_table_def_add_index_col(t, col_text(st, 2));
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = sq_fail(db, rc, t->name, "reading indexes");
@@ -331,11 +295,8 @@ int sq_count_rows(struct barge_conn *c, const struct barge_table_def *t,
 	int err, rc;
 
 	barge_buf_init(&sql, SQL_CAP);
-	barge_buf_adds(&sql, "SELECT count(*) FROM ");
-	sq_quote(&sql, t->name);
-	if (where)
-		barge_buf_printf(&sql, " WHERE (%s)", where);
-	if ((err = sql.err) || (err = sq_prepare(c->rd, sql.p, &st, t->name)))
+	if ((err = barge_sql_count(&sql, SQ_SQL, NULL, t->name, where)) ||
+	    (err = sq_prepare(c->rd, sql.p, &st, t->name)))
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -358,16 +319,9 @@ int sq_aggregate(struct barge_conn *c, const struct barge_table_def *t,
 
 	*out = NULL;
 	barge_buf_init(&sql, SQL_CAP);
-	barge_buf_printf(&sql, "SELECT CAST(%s(%s", agg, distinct ? "DISTINCT " : "");
-	if (column)
-		sq_quote(&sql, column);
-	else
-		barge_buf_adds(&sql, "*");
-	barge_buf_adds(&sql, ") AS TEXT) FROM ");
-	sq_quote(&sql, t->name);
-	if (where)
-		barge_buf_printf(&sql, " WHERE (%s)", where);
-	if ((err = sql.err) || (err = sq_prepare(c->rd, sql.p, &st, t->name)))
+	if ((err = barge_sql_aggregate(&sql, SQ_SQL, NULL, t->name, agg, distinct,
+				       column, where)) ||
+	    (err = sq_prepare(c->rd, sql.p, &st, t->name)))
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
@@ -525,11 +479,7 @@ int sq_audit(struct barge_conn *c, struct barge_table_def *t)
 		barge_buf_adds(&sql, "SELECT count(*) FROM (SELECT 1 FROM ");
 		sq_quote(&sql, t->name);
 		barge_buf_adds(&sql, " GROUP BY ");
-		for (size_t i = 0; i < t->ncols; i++) {
-			if (i)
-				barge_buf_adds(&sql, ", ");
-			sq_quote(&sql, t->cols[i].name);
-		}
+		barge_sql_columns(&sql, SQ_SQL, t, NULL, t->ncols, NULL);
 		barge_buf_adds(&sql, " HAVING count(*) > 1)");
 		if ((err = sql.err) || (err = sq_prepare(c->rd, sql.p, &st, t->name)))
 			goto out;

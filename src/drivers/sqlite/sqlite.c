@@ -58,13 +58,15 @@ int sq_exec(sqlite3 *db, const char *sql, const char *table)
 
 int sq_quote(struct barge_buf *b, const char *name)
 {
-	barge_buf_add(b, "\"", 1);
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			barge_buf_add(b, "\"", 1);
-		barge_buf_add(b, p, 1);
-	}
-	return barge_buf_add(b, "\"", 1);
+	return barge_sql_ident(b, SQ_SQL, name);
+}
+
+int sq_rowid_check(const struct barge_table_def *t, const char *what)
+{
+	if (!t->has_rowid || !sq_rowid_name(t))
+		return barge_error_set(BARGE_EUSAGE, "sqlite: table '%s' has no rowid to %s",
+				       t->name, what);
+	return 0;
 }
 
 const char *sq_rowid_name(const struct barge_table_def *t)

@@ -9,6 +9,7 @@
 #define BARGE_SQLITE_INT_H
 
 #include "barge/barge.h"
+#include "sqlgen.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -64,11 +65,16 @@ int sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out,
 	       const char *table);
 /* Run one statement with no result rows. */
 int sq_exec(sqlite3 *db, const char *sql, const char *table);
+/* SQLite spells identifiers and casts the standard way. */
+#define SQ_SQL (&barge_sql_standard)
+
 /* Append `name` as a double-quoted identifier. */
 int sq_quote(struct barge_buf *b, const char *name);
 /* The name by which to address the rowid ("rowid", "_rowid_" or "oid"):
  * the first that no column of `t` shadows; NULL if all are shadowed. */
 const char *sq_rowid_name(const struct barge_table_def *t);
+/* 0 when t has a rowid to `what` ("read", "write"), else a usage error. */
+int sq_rowid_check(const struct barge_table_def *t, const char *what);
 
 /* ---- typemap.c ---- */
 

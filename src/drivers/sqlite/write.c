@@ -133,10 +133,8 @@ int sq_write_open(struct barge_writer **out, struct barge_conn *c,
 
 	*out = NULL;
 	barge_buf_init(&sql, SQL_CAP);
-	if (req->with_rowid && (!t->has_rowid || !rowid))
-		return barge_error_set(BARGE_EUSAGE,
-				       "sqlite: table '%s' has no rowid to write",
-				       t->name);
+	if (req->with_rowid && (err = sq_rowid_check(t, "write")))
+		return err;
 	if (req->mode == BARGE_MODE_UPSERT && !t->nkey && !req->with_rowid)
 		return barge_error_set(BARGE_EUSAGE,
 				       "sqlite: table '%s' has no key to upsert on; "
@@ -161,21 +159,8 @@ int sq_write_open(struct barge_writer **out, struct barge_conn *c,
 			goto nomem;
 		w->aff[req->ncols] = SQ_AFF_INTEGER;
 	}
-	for (size_t k = 0; k < t->nkey; k++) {
-		int found = 0;
-		for (size_t i = 0; i < req->ncols; i++)
-			if (req->cols[i] == t->key[k]) {
-				w->keyb[w->nkeyb++] = i;
-				found = 1;
-			}
-		if (!found && req->mode == BARGE_MODE_UPSERT) {
-			err = barge_error_set(BARGE_EUSAGE,
-					      "sqlite: table '%s': upsert needs key "
-					      "column %s among the columns written",
-					      t->name, t->cols[t->key[k]].name);
-			goto out;
-		}
-	}
+	if ((err = barge_write_req_keys(req, "sqlite", w->keyb, &w->nkeyb)))
+		goto out;
 	if (!t->nkey && req->with_rowid)
 		w->keyb[w->nkeyb++] = req->ncols;
 	if ((err = load_affinity(w)))
