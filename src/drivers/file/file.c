@@ -526,6 +526,7 @@ const struct barge_driver barge_file_driver = {
 	.describe = file_describe,
 	.count_rows = file_count_rows,
 	.key_range = file_key_range,
+	.key_after = file_key_after,
 	.read_open = file_read_open,
 	.read_next = file_read_next,
 	.read_close = file_read_close,

@@ -269,6 +269,14 @@ int file_csv_parse(const struct file_opts *o, const char *p, size_t n, int eof,
 int file_jsonl_parse(const char *p, size_t n, int eof, struct file_rec *r,
 		     size_t *used);
 
+/* The next record of `in` (input.c): 1 (r filled; *start its stream
+ * offset, raw[0..rawn) its bytes, valid until the next call), 0 at the
+ * end, < 0 a failure (a truncated stream, a record past the cap). A
+ * UTF-8 BOM at the start is skipped. */
+int file_in_record(struct file_in *in, const struct file_opts *o, int jsonl,
+		   struct file_rec *r, uint64_t *start, const char **raw,
+		   size_t *rawn);
+
 /* ---- source.c, infer.c: reading ---- */
 
 /* A table read from files (source.c): its files in order, their format
@@ -302,6 +310,9 @@ int file_read_rejects(struct barge_reader *r, struct barge_read_reject **v,
 		      size_t *n);
 int file_key_range(struct barge_conn *c, const struct barge_table_def *t,
 		   int by_rowid, int64_t *min, int64_t *max, int64_t *count);
+int file_key_after(struct barge_conn *c, const struct barge_table_def *t,
+		   const struct barge_key *from, int64_t skip,
+		   struct barge_key **out);
 int file_count_rows(struct barge_conn *c, const struct barge_table_def *t,
 		    const char *where, int64_t *out);
 int file_rowid_splits(struct barge_conn *c, const struct barge_table_def *t,

@@ -114,8 +114,17 @@ int file_field_value(struct barge_value *v, struct barge_buf *scratch,
 		p = scratch->p + at;
 		n = scratch->len - at;
 	}
-	return barge_cast_text(v, scratch, p, n, cd->type, cd->precision, cd->scale,
-			       why);
+	if (cd->type == BARGE_T_DECIMAL &&
+	    ((n == 3 && memcmp(p, "NaN", 3) == 0) ||
+	     (n == 8 && memcmp(p, "Infinity", 8) == 0) ||
+	     (n == 9 && memcmp(p, "-Infinity", 9) == 0))) {
+		v->p = p; /* as PostgreSQL's numeric writes them */
+		v->n = n;
+		return 0;
+	}
+	/* the file holds what its source held: a declared precision or
+	 * scale is the target's to enforce, not the reader's */
+	return barge_cast_text(v, scratch, p, n, cd->type, 0, -1, why);
 }
 
 /* ---- inference ------------------------------------------------------------------------ */
@@ -241,28 +250,14 @@ int file_infer(struct barge_table_def *t, const struct file_opts *o,
 		if ((err = file_in_open(&in, paths[f], 0)) < 0)
 			break;
 		while (err == 0 && *sampled < want) {
-			size_t used = 0;
-			int got = 0;
-			if (in.base + in.pos == 0 && in.len >= 3 &&
-			    memcmp(in.p, "\xef\xbb\xbf", 3) == 0)
-				in.pos = 3;
-			if (in.len > in.pos || in.eof)
-				got = jsonl ? file_jsonl_parse(in.p + in.pos, in.len - in.pos,
-							       in.eof, &r, &used)
-					    : file_csv_parse(o, in.p + in.pos, in.len - in.pos,
-							     in.eof, &r, &used);
-			if (got < 0) {
+			uint64_t start;
+			const char *raw;
+			size_t rawn;
+			int got = file_in_record(&in, o, jsonl, &r, &start, &raw, &rawn);
+			if (got <= 0) {
 				err = got;
 				break;
 			}
-			if (got == 0) {
-				if (in.eof)
-					break;
-				if ((err = file_in_more(&in, 0)) > 0)
-					err = 0;
-				continue;
-			}
-			in.pos += used;
 			if (r.why || r.nf == 0)
 				continue; /* malformed: its reject comes when it is read */
 			if (!jsonl && ng == 0) { /* the names: the header's, or column1.. */

@@ -203,3 +203,35 @@ int file_in_more(struct file_in *in, size_t want)
 	in->p[in->len] = '\0';
 	return (int)(got > 0);
 }
+
+int file_in_record(struct file_in *in, const struct file_opts *o, int jsonl,
+		   struct file_rec *r, uint64_t *start, const char **raw,
+		   size_t *rawn)
+{
+	for (;;) {
+		size_t used = 0;
+		int got = 0, err;
+		if (in->base + in->pos == 0 && in->len >= 3 &&
+		    memcmp(in->p, "\xef\xbb\xbf", 3) == 0)
+			in->pos = 3; /* a UTF-8 BOM */
+		if (in->len > in->pos || in->eof)
+			got = jsonl ? file_jsonl_parse(in->p + in->pos, in->len - in->pos,
+						       in->eof, r, &used)
+				    : file_csv_parse(o, in->p + in->pos, in->len - in->pos,
+						     in->eof, r, &used);
+		if (got < 0)
+			return got;
+		if (got == 0) {
+			if (in->eof)
+				return 0;
+			if ((err = file_in_more(in, 0)) < 0)
+				return err;
+			continue;
+		}
+		*start = in->base + in->pos;
+		*raw = in->p + in->pos;
+		*rawn = used;
+		in->pos += used;
+		return 1;
+	}
+}

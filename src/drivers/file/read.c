@@ -366,34 +366,19 @@ static int read_rows(struct barge_reader *r, struct barge_batch *b)
 			if ((err = open_file(r)) < 0)
 				return err;
 		}
-		struct file_in *in = &r->in;
-		if (in->base + in->pos == 0 && in->len >= 3 &&
-		    memcmp(in->p, "\xef\xbb\xbf", 3) == 0)
-			in->pos = 3; /* a UTF-8 BOM */
-		uint64_t start = in->base + in->pos;
-		size_t used = 0;
-		int got = 0;
-		if (in->len > in->pos || in->eof)
-			got = r->jsonl ? file_jsonl_parse(in->p + in->pos, in->len - in->pos,
-							  in->eof, &r->rec, &used)
-				       : file_csv_parse(&r->o, in->p + in->pos,
-							in->len - in->pos, in->eof,
-							&r->rec, &used);
+		uint64_t start;
+		const char *raw;
+		size_t used;
+		int got = file_in_record(&r->in, &r->o, r->jsonl, &r->rec, &start, &raw,
+					 &used);
 		if (got < 0)
 			return got;
 		if (got == 0) {
-			if (!in->eof) {
-				if ((err = file_in_more(in, 0)) < 0)
-					return err;
-				continue;
-			}
-			file_in_close(in);
+			file_in_close(&r->in);
 			r->live = 0;
 			r->fi++;
 			continue;
 		}
-		const char *raw = in->p + in->pos;
-		in->pos += used;
 		int64_t addr = file_addr(r->fi, start);
 		int64_t line = r->line;
 		r->line += r->jsonl ? 1 : 1 + r->rec.nl;
@@ -640,4 +625,49 @@ int file_key_range(struct barge_conn *c, const struct barge_table_def *t,
 	if ((err = scan_table(c, t, count, min, max)) < 0)
 		return err;
 	return *count ? 0 : BARGE_ENOTFOUND;
+}
+
+/* Keyset walking over files: every key >= from, sorted; the skip-th. */
+int file_key_after(struct barge_conn *c, const struct barge_table_def *t,
+		   const struct barge_key *from, int64_t skip,
+		   struct barge_key **out)
+{
+	struct barge_chunk ch = {.lo = (struct barge_key *)from};
+	struct barge_read_req req = {.table = t, .chunk = from ? &ch : NULL,
+				     .ncols = t->nkey, .cols = t->key,
+				     .order_by_key = 1};
+	struct barge_reader *r = NULL;
+	struct barge_batch *b = NULL;
+	int types[64];
+	int64_t seen = 0;
+	int err;
+
+	*out = NULL;
+	if (t->nkey == 0 || t->nkey > 64 || skip < 0)
+		return barge_error_set(BARGE_EUSAGE, "file: keyset walking needs a key");
+	for (size_t k = 0; k < t->nkey; k++)
+		types[k] = t->cols[t->key[k]].type;
+	if ((err = barge_batch_new(&b, t->nkey, types, 4096)) < 0 ||
+	    (err = file_read_open(&r, c, &req)) < 0)
+		goto out;
+	err = BARGE_ENOTFOUND;
+	for (;;) {
+		int e = file_read_next(r, b);
+		if (e < 0 || b->nrows == 0) {
+			err = e < 0 ? e : err;
+			break;
+		}
+		if (seen + (int64_t)b->nrows > skip) {
+			struct barge_value v[64];
+			for (size_t k = 0; k < t->nkey; k++)
+				barge_batch_get(b, k, (size_t)(skip - seen), &v[k]);
+			err = barge_key_new(out, t->nkey, v);
+			break;
+		}
+		seen += (int64_t)b->nrows;
+	}
+out:
+	file_read_close(r);
+	barge_batch_free(b);
+	return err;
 }

@@ -4,9 +4,11 @@
  * or a backslash, records ending in LF, CRLF or a lone CR. A quoted field
  * may hold delimiters and line breaks. A malformed record is still taken
  * whole, so that where records begin never depends on the bad bytes in
- * one: text after a closing quote, or a NUL byte, marks it (rec->why)
+ * one: text after a closing quote marks it (rec->why)
  * and the reader rejects it. An unterminated quote runs to the end of the
- * file: that record is rejected. The same parser finds the chunks' byte
+ * file: that record is rejected. A NUL byte is data (SQLite's text may
+ * hold one, and barge's CSV writes it as it is); a target that cannot
+ * store it (PostgreSQL) fails the chunk naming the column. The same parser finds the chunks' byte
  * boundaries (source.c), so a boundary is always a record's start.
  */
 #include "file_int.h"
@@ -66,7 +68,7 @@ int file_csv_parse(const struct file_opts *o, const char *p, size_t n, int eof,
 			i++;
 			for (;;) {
 				size_t run = i;
-				while (i < n && p[i] != q && p[i] != e && p[i] != '\0')
+				while (i < n && p[i] != q && p[i] != e)
 					i++;
 				barge_buf_add(&r->data, p + run, i - run);
 				if (i >= n) {
@@ -76,11 +78,6 @@ int file_csv_parse(const struct file_opts *o, const char *p, size_t n, int eof,
 					f->len = r->data.len - f->off;
 					*used = n;
 					return 1;
-				}
-				if (p[i] == '\0') {
-					r->why = "a NUL byte";
-					i++;
-					continue;
 				}
 				if (p[i] == e && e != q) { /* backslash escape */
 					if (i + 1 >= n && !eof)
@@ -115,8 +112,6 @@ int file_csv_parse(const struct file_opts *o, const char *p, size_t n, int eof,
 			size_t run = i;
 			while (i < n && p[i] != d && p[i] != '\n' && p[i] != '\r')
 				i++;
-			if (memchr(p + run, '\0', i - run))
-				r->why = "a NUL byte";
 			barge_buf_add(&r->data, p + run, i - run);
 		}
 		if (r->data.err)

@@ -108,8 +108,6 @@ static int str(struct jp *j)
 			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
 		} else if (u >= 0xdc00 && u < 0xe000)
 			return fail(j, "a lone surrogate in a string");
-		if (u == 0)
-			return fail(j, "a NUL character in a string");
 		utf8_put(j->out, u);
 	}
 }
@@ -310,7 +308,7 @@ int file_jsonl_parse(const char *p, size_t n, int eof, struct file_rec *r,
 	if (s == j.end)
 		return 1; /* a blank line: no fields, no reject */
 	if (memchr(p, '\0', len))
-		j.why = "a NUL byte";
+		j.why = "a raw NUL byte (JSON writes it \\u0000)";
 	else if (object(&j, r) < 0 && !j.why)
 		return BARGE_ENOMEM;
 	if (r->data.err)

@@ -99,7 +99,10 @@ static int open_export(struct barge_conn *c, const char *root)
 	int err = file_names_in(&names, &n, root, "", NULL);
 	for (size_t i = 0; err == 0 && i < n; i++) {
 		struct barge_table_def *d = NULL;
-		if (names[i][0] == '.' ||
+		int known = 0;
+		for (size_t k = 0; k < c->nsrc; k++)
+			known |= strcmp(c->src[k].name, names[i]) == 0;
+		if (known || names[i][0] == '.' ||
 		    file_schema_format(root, names[i], fmt, comp) != 0)
 			continue;
 		struct file_src *s = src_add(c, names[i]);
@@ -167,9 +170,16 @@ int file_src_open(struct barge_conn *c, const char *path)
 
 static struct file_src *src_find(struct barge_conn *c, const char *table)
 {
-	for (size_t i = 0; i < c->nsrc; i++)
-		if (strcmp(c->src[i].name, table) == 0)
-			return &c->src[i];
+	struct stat sb;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->nsrc; i++)
+			if (strcmp(c->src[i].name, table) == 0)
+				return &c->src[i];
+		/* an export folder: a table made since the connection opened */
+		if (pass == 0 && (stat(c->root, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+				  open_export(c, c->root) < 0))
+			break;
+	}
 	barge_error_set(BARGE_ENOTFOUND, "file: no table '%s' in %s", table, c->root);
 	return NULL;
 }
@@ -268,29 +278,14 @@ static int scan_file(const struct file_opts *o, const struct file_src *s,
 
 	file_rec_init(&r);
 	while (err == 0) {
-		size_t used = 0;
-		int got = 0;
-		if (in.base + in.pos == 0 && in.len >= 3 &&
-		    memcmp(in.p, "\xef\xbb\xbf", 3) == 0)
-			in.pos = 3; /* a UTF-8 BOM */
-		uint64_t start = in.base + in.pos;
-		if (in.len > in.pos || in.eof)
-			got = jsonl ? file_jsonl_parse(in.p + in.pos, in.len - in.pos,
-						       in.eof, &r, &used)
-				    : file_csv_parse(o, in.p + in.pos, in.len - in.pos,
-						     in.eof, &r, &used);
-		if (got < 0) {
+		uint64_t start;
+		const char *raw;
+		size_t rawn;
+		int got = file_in_record(&in, o, jsonl, &r, &start, &raw, &rawn);
+		if (got <= 0) {
 			err = got;
 			break;
 		}
-		if (got == 0) {
-			if (in.eof)
-				break;
-			err = file_in_more(&in, 0);
-			err = err < 0 ? err : 0;
-			continue;
-		}
-		in.pos += used;
 		if (header) {
 			header = 0;
 			continue;
