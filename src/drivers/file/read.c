@@ -398,7 +398,7 @@ static int read_rows(struct barge_reader *r, struct barge_batch *b)
 		}
 		if (r->has_lo && addr < r->lo)
 			continue;
-		if (r->rec.nf == 0 ||
+		if ((r->rec.nf == 0 && !r->rec.why) ||
 		    (r->rec.nf == 1 && r->rec.f[0].len == 0 &&
 		     r->rec.f[0].kind == FF_BARE && r->t->ncols > 1))
 			continue; /* a blank line */

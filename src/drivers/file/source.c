@@ -290,7 +290,7 @@ static int scan_file(const struct file_opts *o, const struct file_src *s,
 			header = 0;
 			continue;
 		}
-		if (r.nf == 0 || (r.nf == 1 && r.f[0].len == 0 && r.f[0].kind == FF_BARE))
+		if ((r.nf == 0 && !r.why) || (r.nf == 1 && r.f[0].len == 0 && r.f[0].kind == FF_BARE))
 			continue; /* blank */
 		if (k % SPLIT_EVERY == 0 && in.comp == FILE_COMP_NONE && k > 0)
 			err = offs_add(at, file_addr(fi, start));
