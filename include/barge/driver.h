@@ -176,6 +176,16 @@ struct barge_write_req {
 int barge_write_req_keys(const struct barge_write_req *req, const char *driver,
 			 size_t *pos, size_t *npos);
 
+/* A record a reader refused (a file's malformed line): where it is
+ * ("orders.csv line 12"), what it held (a prefix, UTF-8 or escaped) and
+ * why. The engine keeps it as one of the chunk's rejects. Owned by the
+ * caller of read_rejects, which frees the three strings. */
+struct barge_read_reject {
+	char *where;
+	char *record;
+	char *why;
+};
+
 struct barge_conn;
 struct barge_reader;
 struct barge_writer;
@@ -431,6 +441,29 @@ struct barge_driver {
 	int (*aggregate)(struct barge_conn *c, const struct barge_table_def *t,
 			 const char *agg, int distinct, const char *column,
 			 const char *where, char **out);
+
+	/*
+	 * Optional, source side: the records the reader refused since the
+	 * last call (malformed lines of a file), handed to the caller (*v
+	 * malloc'd, each string too; *n = 0 when none). The rows read and
+	 * the chunk's digest leave them out; the engine stores them as the
+	 * chunk's rejects, under the table's error budget.
+	 */
+	int (*read_rejects)(struct barge_reader *r,
+			    struct barge_read_reject **v, size_t *n);
+
+	/*
+	 * Optional, source side, a table chunked by row address: the
+	 * source's own chunk bounds instead of equal ranges of key_range
+	 * (files: each file, and a large uncompressed one cut into byte
+	 * ranges at record boundaries). (*bounds)[0..*n) ascending row
+	 * addresses, each the first of a chunk after the first (malloc'd,
+	 * the caller frees); chunk_rows 0 is auto for `jobs` workers.
+	 * *rows: the rows counted.
+	 */
+	int (*rowid_splits)(struct barge_conn *c, const struct barge_table_def *t,
+			    int64_t chunk_rows, int jobs, int64_t **bounds,
+			    size_t *n, int64_t *rows);
 };
 
 /*

@@ -143,6 +143,29 @@ static int plan_int(struct barge_chunk_list *l, const struct barge_ep *ep,
 	return err;
 }
 
+/* The source's own bounds (files: files and byte ranges). */
+static int plan_splits(struct barge_chunk_list *l, const struct barge_ep *ep,
+		       struct barge_conn *c, const struct barge_table_def *t,
+		       int64_t chunk_rows, int jobs)
+{
+	int64_t *b = NULL;
+	size_t n = 0, cap = 0;
+	struct barge_key *lo = NULL, *hi = NULL;
+	int err = barge_drv_rowid_splits(ep, c, t, chunk_rows, jobs, &b, &n,
+					 &l->rows);
+	for (size_t i = 0; err == 0 && i <= n; i++) {
+		if (i < n && (err = int_key(&hi, b[i])) < 0)
+			break;
+		err = add_unit(l, &cap, lo, i < n ? hi : NULL, 1);
+		barge_key_free(lo);
+		lo = hi;
+		hi = NULL;
+	}
+	barge_key_free(lo);
+	free(b);
+	return err;
+}
+
 /* Walk the key in binary order, a boundary every chunk_rows rows. */
 static int plan_keyset(struct barge_chunk_list *l, const struct barge_ep *ep,
 		       struct barge_conn *c, const struct barge_table_def *t,
@@ -204,7 +227,8 @@ int barge_chunk_plan(struct barge_chunk_list *out, const struct barge_ep *ep,
 		err = plan_int(out, ep, c, t, 0, chunk_rows, jobs);
 		break;
 	case BARGE_CHUNK_ROWID:
-		err = plan_int(out, ep, c, t, 1, chunk_rows, jobs);
+		err = ep->drv->rowid_splits ? plan_splits(out, ep, c, t, chunk_rows, jobs)
+					    : plan_int(out, ep, c, t, 1, chunk_rows, jobs);
 		break;
 	case BARGE_CHUNK_KEYSET:
 		err = plan_keyset(out, ep, c, t, chunk_rows, jobs);

@@ -226,6 +226,24 @@ int barge_drv_read_next(const struct barge_ep *ep, struct barge_reader *r,
 	return ep->drv->read_next(r, b);
 }
 
+int barge_drv_read_rejects(const struct barge_ep *ep, struct barge_reader *r,
+			   struct barge_read_reject **v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	return ep->drv->read_rejects ? ep->drv->read_rejects(r, v, n) : 0;
+}
+
+int barge_drv_rowid_splits(const struct barge_ep *ep, struct barge_conn *c,
+			   const struct barge_table_def *t, int64_t chunk_rows,
+			   int jobs, int64_t **bounds, size_t *n, int64_t *rows)
+{
+	*bounds = NULL;
+	*n = 0;
+	SLOT(ep, rowid_splits);
+	return ep->drv->rowid_splits(c, t, chunk_rows, jobs, bounds, n, rows);
+}
+
 void barge_drv_read_close(const struct barge_ep *ep, struct barge_reader *r)
 {
 	if (r && ep->drv->read_close)

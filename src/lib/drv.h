@@ -53,6 +53,13 @@ int barge_drv_read_open(const struct barge_ep *ep, struct barge_reader **out,
 int barge_drv_read_next(const struct barge_ep *ep, struct barge_reader *r,
 			struct barge_batch *b);
 void barge_drv_read_close(const struct barge_ep *ep, struct barge_reader *r);
+/* Optional slots: none without them (read_rejects), BARGE_EUSAGE
+ * (rowid_splits; callers check the slot first). */
+int barge_drv_read_rejects(const struct barge_ep *ep, struct barge_reader *r,
+			   struct barge_read_reject **v, size_t *n);
+int barge_drv_rowid_splits(const struct barge_ep *ep, struct barge_conn *c,
+			   const struct barge_table_def *t, int64_t chunk_rows,
+			   int jobs, int64_t **bounds, size_t *n, int64_t *rows);
 int barge_drv_create_table(const struct barge_ep *ep, struct barge_conn *c,
 			   const struct barge_table_def *t);
 int barge_drv_begin(const struct barge_ep *ep, struct barge_conn *c);

@@ -213,6 +213,13 @@ struct worker {
 /* The reader thread of a chunk: it fills `full` from `pool` and digests
  * what it reads. The worker owns it; after the thread is joined, the
  * worker reads rows, bytes, digest, err and msg. */
+/* A chunk's rejected rows, in memory until the chunk commits (capped by
+ * REJECTS_MAX_BYTES). rejects_dispose frees them. */
+struct rejects {
+	size_t n, cap, bytes;
+	struct barge_reject *v;
+};
+
 struct reader {
 	struct ctx *cx;
 	struct tbl *t;
@@ -221,15 +228,9 @@ struct reader {
 	struct barge_queue *pool, *full;
 	struct barge_digest digest;
 	int64_t rows, bytes, limit;
+	struct rejects rej; /* records the source refused (read_rejects) */
 	int err;
 	char msg[1024];
-};
-
-/* A chunk's rejected rows, in memory until the chunk commits (capped by
- * REJECTS_MAX_BYTES). rejects_dispose frees them. */
-struct rejects {
-	size_t n, cap, bytes;
-	struct barge_reject *v;
 };
 
 struct chunk_result {

@@ -14,6 +14,10 @@
 
 /* ---- The reader thread ---------------------------------------------------- */
 
+static int rejects_take(struct rejects *rs, const char *table,
+			struct barge_read_reject *v, size_t n);
+
+
 void *engine_reader_main(void *arg)
 {
 	struct reader *r = arg;
@@ -40,6 +44,13 @@ void *engine_reader_main(void *arg)
 			break; /* the writer gave up */
 		struct barge_batch *b = item;
 		if ((err = barge_drv_read_next(&r->cx->src, rd, b)) < 0) {
+			barge_queue_push(r->pool, b);
+			goto out;
+		}
+		struct barge_read_reject *rv;
+		size_t nrv;
+		if ((err = barge_drv_read_rejects(&r->cx->src, rd, &rv, &nrv)) < 0 ||
+		    (err = rejects_take(&r->rej, t->src->name, rv, nrv)) < 0) {
 			barge_queue_push(r->pool, b);
 			goto out;
 		}
@@ -256,6 +267,69 @@ static void json_value(struct barge_buf *b, struct barge_buf *tmp,
 			barge_buf_add(b, p + i, 1);
 	}
 	barge_buf_adds(b, "\"");
+}
+
+/* Keep the records a source refused (a file's malformed lines): the key
+ * is their place, the row what they held; `v` and its strings are freed. */
+static int rejects_take(struct rejects *rs, const char *table,
+			struct barge_read_reject *v, size_t n)
+{
+	struct barge_buf j;
+	int err = 0;
+	barge_buf_init(&j, 16u << 20);
+	for (size_t i = 0; i < n; i++) {
+		struct barge_reject r = {0};
+		if (err == 0 && rs->n == rs->cap) {
+			size_t cap = rs->cap ? rs->cap * 2 : 64;
+			struct barge_reject *nv = realloc(rs->v, cap * sizeof *nv);
+			if (!nv)
+				err = barge_error_set(BARGE_ENOMEM, "out of memory");
+			else {
+				rs->v = nv;
+				rs->cap = cap;
+			}
+		}
+		if (err == 0) {
+			barge_buf_adds(&j, "[");
+			barge_buf_json_str(&j, v[i].where, strlen(v[i].where));
+			barge_buf_adds(&j, "]");
+			err = barge_buf_detach(&j, &r.key);
+		}
+		if (err == 0) {
+			barge_buf_adds(&j, "{\"record\":");
+			barge_buf_json_str(&j, v[i].record, strlen(v[i].record));
+			barge_buf_adds(&j, "}");
+			err = barge_buf_detach(&j, &r.row);
+		}
+		if (err == 0) {
+			barge_buf_printf(&j, "%s: %s", v[i].where, v[i].why);
+			if ((err = barge_buf_detach(&j, &r.message)) == 0 &&
+			    !(r.rule = strdup("read")))
+				err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		}
+		if (err == 0) {
+			rs->bytes += strlen(r.key) + strlen(r.row) + strlen(r.message) + 64;
+			if (rs->bytes > REJECTS_MAX_BYTES)
+				err = barge_error_set(BARGE_ENOMEM, "table '%s': the rejects of "
+						      "one chunk passed %u MiB; lower "
+						      "chunk_rows", table,
+						      REJECTS_MAX_BYTES >> 20);
+		}
+		if (err == 0) {
+			rs->v[rs->n++] = r;
+		} else {
+			free(r.key);
+			free(r.row);
+			free(r.rule);
+			free(r.message);
+		}
+		free(v[i].where);
+		free(v[i].record);
+		free(v[i].why);
+	}
+	free(v);
+	barge_buf_dispose(&j);
+	return err;
 }
 
 /* Keep a rejected row: its source key and whole source row as JSON. */
@@ -838,6 +912,20 @@ int engine_copy_chunk(struct worker *w, struct tbl *t,
 		err = barge_error_set(rd.err, "%s", rd.msg);
 		res->rows_written = 0;
 	}
+	for (size_t i = 0; err == 0 && i < rd.rej.n; i++) { /* the source's */
+		if (res->rej.n == res->rej.cap) {
+			size_t cap = res->rej.cap ? res->rej.cap * 2 : 64;
+			struct barge_reject *nv = realloc(res->rej.v, cap * sizeof *nv);
+			if (!nv) {
+				err = barge_error_set(BARGE_ENOMEM, "out of memory");
+				break;
+			}
+			res->rej.v = nv;
+			res->rej.cap = cap;
+		}
+		res->rej.v[res->rej.n++] = rd.rej.v[i];
+		memset(&rd.rej.v[i], 0, sizeof rd.rej.v[i]);
+	}
 	if (err == 0 && t->selfref && !cx->job->dry_run)
 		err = resolve_held(w, t, &wr, &wreq, &kreq, res);
 	barge_drv_write_close(dst, wr);
@@ -887,6 +975,7 @@ out:
 		pthread_mutex_unlock(&cx->write_turn);
 	barge_queue_free(pool);
 	barge_queue_free(full);
+	rejects_dispose(&rd.rej);
 	if (err < 0) {
 		res->rows_written = 0;
 		rejects_dispose(&res->rej);

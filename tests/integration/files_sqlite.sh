@@ -76,6 +76,20 @@ if have_duckdb; then
 	check "csv.zst: DuckDB reads every value back as in the source" [ "$got" = "$want" ]
 fi
 
+# ---- reading the exports back (issue 13): verify, a planted difference ----
+for ex in out outj outz; do
+	expect_exit 0 "verify sqlite against the $ex export" "$BARGE" verify sqlite:src.db "file:$ex" --state vst.db
+	check "verify $ex: equal" grep -q "^equal" "$WORK/last.out"
+done
+cp -r out outp
+sed -i 's/^1203,/1203,X/' outp/t/part-000002.csv
+expect_exit 1 "verify finds a planted difference in a part" "$BARGE" verify sqlite:src.db "file:outp" --state vst.db
+check "the changed row is named with its column" grep -q 'changed  t id=1203 columns \["name"\]' "$WORK/last.out"
+expect_exit 0 "csv export -> sqlite" "$BARGE" copy file:outz sqlite:back.db --state bst.db --no-progress
+expect_exit 0 "verify files against the database loaded from them" "$BARGE" verify file:outz sqlite:back.db --state bst.db
+check "verify files -> db: equal" grep -q "^equal" "$WORK/last.out"
+check "files -> db: the schema is the manifest's (key kept)" grep -q 'PRIMARY KEY' <<<"$(sqlite3 back.db .schema)"
+
 # ---- re-runs replace parts ----
 sum_before=$(cat out/t/part-* | md5sum)
 expect_exit 0 "restart over the csv folder" "$BARGE" copy sqlite:src.db "file:out?format=csv" \

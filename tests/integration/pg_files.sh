@@ -44,6 +44,26 @@ check "jsonl: jsonb embedded, canonical" grep -qF '"jb":{"a":[1,2.5],"b":1}' <<<
 check "jsonl: NULLs are null" grep -qF '{"id":3,"n":null,"i8":null' <<<"$first"
 check "jsonl: engine types in the manifest" grep -qF '"engine_type":"numeric"' out/manifest.json
 
+# ---- reading them back (issue 13) ----
+expect_exit 0 "verify pg against the jsonl.zst export" "$BARGE" verify "$(pg_url pgf_src)" file:out --state vst.db
+check "verify pg / jsonl export: equal" grep -q "^equal" "$WORK/last.out"
+pg_fresh pgf_back
+expect_exit 0 "jsonl.zst -> pg" "$BARGE" copy file:out "$(pg_url pgf_back)" --state bst.db --no-progress
+expect_exit 0 "verify jsonl files against pg" "$BARGE" verify file:out "$(pg_url pgf_back)" --state bst.db
+check "verify jsonl / pg: equal" grep -q "^equal" "$WORK/last.out"
+check "jsonl -> pg: a 60-digit numeric exactly" [ "$(pg_val pgf_back "SELECT n FROM t WHERE id = 1")" = \
+	"123456789012345678901234567890.123456789012345678901234567890" ]
+# a JSON Lines file without a schema: types inferred, a bad line rejected
+printf '%s\n' '{"id":1,"amount":12345678901234567890.25,"at":"2024-01-01T10:00:00+02:00"}' \
+	'{"id":2,"amount":1.5,"extra":true}' '{"id":3,' '{"id":4}' >loose.jsonl
+pg_fresh pgf_loose
+expect_exit 3 "loose jsonl -> pg (done, one line rejected)" "$BARGE" copy file:loose.jsonl "$(pg_url pgf_loose)" --state lst.db --no-progress
+check "loose: amount exact (never a double)" [ "$(pg_val pgf_loose "SELECT amount FROM loose WHERE id = 1")" = "12345678901234567890.25" ]
+check "loose: a missing key is NULL" [ "$(pg_val pgf_loose "SELECT count(*) FROM loose WHERE id = 4 AND amount IS NULL")" = 1 ]
+check "loose: timestamptz inferred" [ "$(pg_val pgf_loose "SELECT at AT TIME ZONE 'UTC' FROM loose WHERE id = 1")" = "2024-01-01 08:00:00" ]
+check "loose: the malformed line is a reject with its line" \
+	grep -q 'loose.jsonl line 3' <<<"$(sqlite3 lst.db "SELECT message FROM rejects")"
+
 expect_exit 0 "pg -> jsonl numbers=string" "$BARGE" copy "$(pg_url pgf_src)" \
 	"file:outs?format=jsonl&numbers=string" --state st.db --no-progress
 check "numbers=string: decimals as strings" grep -qF '"n":"-0.000000000000000000000000000001"' outs/t/part-000000.jsonl

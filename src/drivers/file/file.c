@@ -46,6 +46,7 @@ int file_opts_parse(struct file_opts *o, const struct barge_url *url)
 	static const char *const bools[] = {"false", "true"};
 	static const char *const bytes[] = {"hex", "base64"};
 	static const char *const numbers[] = {"exact", "string"};
+	static const char *const encodings[] = {"utf-8", "latin1", "cp1252"};
 	int err = 0;
 
 	memset(o, 0, sizeof *o);
@@ -60,6 +61,7 @@ int file_opts_parse(struct file_opts *o, const struct barge_url *url)
 			if (!(o->format = file_format_find(v)))
 				err = barge_error_set(BARGE_EUSAGE, "file URL: unknown format "
 						      "'%s' (this build writes csv and jsonl)", v);
+			o->format_set = 1;
 		} else if (strcmp(k, "compression") == 0)
 			err = opt_word(&o->comp, v, k, comp_names, 3);
 		else if (strcmp(k, "level") == 0) {
@@ -85,10 +87,24 @@ int file_opts_parse(struct file_opts *o, const struct barge_url *url)
 			err = opt_word(&o->bytes, v, k, bytes, 2);
 		else if (strcmp(k, "numbers") == 0)
 			err = opt_word(&o->exact_strings, v, k, numbers, 2);
+		else if (strcmp(k, "escape") == 0)
+			err = opt_char(&o->escape, v, k);
+		else if (strcmp(k, "encoding") == 0) {
+			if (strcmp(v, "utf8") == 0)
+				v = "utf-8";
+			err = opt_word(&o->encoding, v, k, encodings, 3);
+		} else if (strcmp(k, "sample") == 0) {
+			if ((err = barge_parse_i64(&n, v, "file URL: sample")) == 0 &&
+			    (n < 1 || n > 10000000))
+				err = barge_error_set(BARGE_EUSAGE, "file URL: sample is 1.."
+						      "10000000 records");
+			o->sample = (int)n;
+		}
 		else
 			err = barge_error_set(BARGE_EUSAGE, "file URL: unknown option '%s' "
 					      "(format, compression, level, delimiter, quote, "
-					      "null, header, bytes, numbers)", k);
+					      "null, header, bytes, numbers, escape, encoding, "
+					      "sample)", k);
 	}
 	if (err == 0 && o->comp == FILE_COMP_GZIP && o->level > 9)
 		err = barge_error_set(BARGE_EUSAGE, "file URL: gzip's level is 1..9");
@@ -198,6 +214,12 @@ static int file_open(struct barge_conn **out, const struct barge_url *url,
 	size_t n = strlen(c->root);
 	while (n > 1 && c->root[n - 1] == '/')
 		c->root[--n] = '\0';
+	if (flags & BARGE_OPEN_READ) { /* a folder, a file or a glob */
+		if ((err = file_src_open(c, c->root)) < 0)
+			goto fail;
+		*out = c;
+		return 0;
+	}
 	if (stat(c->root, &sb) != 0) {
 		if (!(flags & BARGE_OPEN_CREATE)) {
 			err = barge_error_set(BARGE_ENOTFOUND, "file: no folder %s", c->root);
@@ -216,6 +238,7 @@ static int file_open(struct barge_conn **out, const struct barge_url *url,
 	*out = c;
 	return 0;
 fail:
+	file_src_free(c);
 	free(c->root);
 	free(c);
 	return err;
@@ -227,6 +250,7 @@ static void file_close(struct barge_conn *c)
 		return;
 	if (c->fd >= 0)
 		file_part_abort(c);
+	file_src_free(c);
 	free(c->root);
 	free(c);
 }
@@ -382,7 +406,7 @@ out:
 }
 
 /* The format and compression a table's parts were written in. */
-static int schema_format(const char *root, const char *table, char fmt[32],
+int file_schema_format(const char *root, const char *table, char fmt[32],
 			 char comp[32])
 {
 	char path[4400], line[256];
@@ -400,6 +424,8 @@ static int schema_format(const char *root, const char *table, char fmt[32],
 static int file_describe(struct barge_conn *c, const char *table,
 			 struct barge_table_def **out)
 {
+	if (c->flags & BARGE_OPEN_READ)
+		return file_src_describe(c, table, out);
 	return file_schema_read(c->root, table, out);
 }
 
@@ -408,6 +434,8 @@ static int file_list_tables(struct barge_conn *c, char ***names)
 {
 	char path[4400];
 	size_t n = 0, k = 0;
+	if (c->flags & BARGE_OPEN_READ)
+		return file_src_list(c, names);
 	int err = file_names_in(names, &n, c->root, "", NULL);
 	for (size_t i = 0; err == 0 && i < n; i++) {
 		schema_path(path, sizeof path, c->root, (*names)[i]);
@@ -442,7 +470,7 @@ static int file_part_begin_checked(struct barge_conn *c,
 				   const struct barge_chunk *chunk)
 {
 	char fmt[32], comp[32];
-	int err = schema_format(c->root, t->name, fmt, comp);
+	int err = file_schema_format(c->root, t->name, fmt, comp);
 	if (err == BARGE_ENOTFOUND)
 		err = schema_write(c, t);
 	else if (err == 0 && (strcmp(fmt, c->o.format->name) != 0 ||
@@ -496,6 +524,14 @@ const struct barge_driver barge_file_driver = {
 	.close = file_close,
 	.list_tables = file_list_tables,
 	.describe = file_describe,
+	.count_rows = file_count_rows,
+	.key_range = file_key_range,
+	.key_after = file_key_after,
+	.read_open = file_read_open,
+	.read_next = file_read_next,
+	.read_close = file_read_close,
+	.read_rejects = file_read_rejects,
+	.rowid_splits = file_rowid_splits,
 	.create_table = file_create_table,
 	.truncate = file_truncate,
 	.part_begin = file_part_begin_checked,

@@ -41,7 +41,14 @@ struct file_opts {
 	int header;         /* CSV: a header line */
 	int bytes;          /* enum file_bytes (CSV; JSON Lines is always base64) */
 	int exact_strings;  /* JSON Lines: decimals and big integers as strings */
+	/* reading (docs/files.md, "Reading files") */
+	int format_set;     /* format= was given (else from the file names) */
+	char escape;        /* CSV: the quote (doubled) or '\\' */
+	int encoding;       /* enum file_encoding */
+	int sample;         /* rows read to infer a schema */
 };
+
+enum file_encoding { FILE_ENC_UTF8 = 0, FILE_ENC_LATIN1, FILE_ENC_CP1252 };
 
 /*
  * One part being encoded: the columns in table order and a scratch
@@ -150,6 +157,9 @@ struct barge_conn {
 	struct barge_buf out;      /* encoded bytes not yet in the sink */
 	struct barge_buf scratch;  /* the canonical encoder's */
 	struct barge_digest digest;
+	/* a source: the tables its URL names (source.c) */
+	struct file_src *src;
+	size_t nsrc;
 };
 
 /* ---- part.c ---- */
@@ -191,6 +201,127 @@ void file_names_free(char **v, size_t n);
  * part records. */
 int file_manifest_write(const char *root, const struct file_opts *o);
 
+/* ---- input.c: a file's bytes, decompressed ---- */
+
+/* The longest record a reader takes; past it the chunk fails, naming the
+ * file and the offset. */
+#define FILE_RECORD_MAX (256u << 20)
+
+/*
+ * A window on the (decompressed) bytes of one file: p[pos..len) not yet
+ * consumed; `base` the stream offset of p[0]. file_in_more reads more
+ * (1, or 0 at the end) and may move the bytes (offsets stay valid).
+ */
+struct file_in {
+	int fd;
+	const char *path;
+	int comp;             /* detected from the content */
+	z_stream z;
+	int z_live;
+	ZSTD_DStream *zd;
+	unsigned char *ibuf;
+	size_t ilen, ipos;
+	uint64_t raw_off;     /* bytes read from the file */
+	char *p;
+	size_t len, alloc, pos;
+	uint64_t base;
+	int eof, zend;
+};
+
+/* The compression of a file from its first bytes. */
+int file_in_sniff(const char *path, int *comp);
+/* Open at stream offset `at` (only an uncompressed file starts past 0). */
+int file_in_open(struct file_in *in, const char *path, uint64_t at);
+int file_in_more(struct file_in *in, size_t want);
+void file_in_close(struct file_in *in); /* accepts a closed one */
+
+/* ---- read_csv.c, read_jsonl.c: records ---- */
+
+enum file_fkind { FF_NULL = 0, FF_STR, FF_BARE, FF_RAW };
+
+/* One field of a record: its bytes in rec->data (unescaped), and for
+ * JSON Lines its key. */
+struct file_field {
+	size_t off, len;
+	size_t koff, klen;
+	int kind; /* FF_STR: quoted (CSV) or a JSON string; FF_BARE: unquoted,
+		   * a JSON number or true/false; FF_RAW: a JSON object/array */
+};
+
+struct file_rec {
+	size_t nf, cap;
+	struct file_field *f;
+	struct barge_buf data;
+	int nl;          /* line breaks inside the record (CSV) */
+	const char *why; /* a malformed record: the reason */
+};
+
+void file_rec_init(struct file_rec *r);
+void file_rec_dispose(struct file_rec *r);
+/*
+ * Parse one record at p[0..n). Returns 1 (a record; *used bytes taken,
+ * r->why set when it is malformed: a reject), 0 (it needs more bytes:
+ * n is all there is before the end only when `eof`), or < 0 (out of
+ * memory). At eof with n == 0 there is no record: 0 with *used 0.
+ */
+int file_csv_parse(const struct file_opts *o, const char *p, size_t n, int eof,
+		   struct file_rec *r, size_t *used);
+int file_jsonl_parse(const char *p, size_t n, int eof, struct file_rec *r,
+		     size_t *used);
+
+/* The next record of `in` (input.c): 1 (r filled; *start its stream
+ * offset, raw[0..rawn) its bytes, valid until the next call), 0 at the
+ * end, < 0 a failure (a truncated stream, a record past the cap). A
+ * UTF-8 BOM at the start is skipped. */
+int file_in_record(struct file_in *in, const struct file_opts *o, int jsonl,
+		   struct file_rec *r, uint64_t *start, const char **raw,
+		   size_t *rawn);
+
+/* ---- source.c, infer.c: reading ---- */
+
+/* A table read from files (source.c): its files in order, their format
+ * and its schema (the export's, or inferred on first describe). */
+struct file_src {
+	char *name;
+	char **paths;
+	size_t npaths;
+	const struct file_format *fmt;
+	struct barge_table_def *def;
+};
+const struct file_src *file_src_of(struct barge_conn *c, const char *table);
+/* A row's address: (file number << 40) | stream offset of its record. */
+int64_t file_addr(size_t file, uint64_t off);
+void file_addr_split(int64_t a, size_t *file, uint64_t *off);
+int file_src_open(struct barge_conn *c, const char *path);
+void file_src_free(struct barge_conn *c);
+/* Infer a schema from the first o->sample records of `paths`. */
+int file_infer(struct barge_table_def *t, const struct file_opts *o,
+	       char *const *paths, size_t npaths, int64_t *sampled);
+/* The cast of a field's text to a column's type (into v, bytes in
+ * scratch); BARGE_EDATA with *why. */
+int file_field_value(struct barge_value *v, struct barge_buf *scratch,
+		     const struct file_opts *o, const struct barge_column_def *cd,
+		     const char *p, size_t n, int kind, const char **why);
+int file_read_open(struct barge_reader **out, struct barge_conn *c,
+		   const struct barge_read_req *req);
+int file_read_next(struct barge_reader *r, struct barge_batch *b);
+void file_read_close(struct barge_reader *r);
+int file_read_rejects(struct barge_reader *r, struct barge_read_reject **v,
+		      size_t *n);
+int file_key_range(struct barge_conn *c, const struct barge_table_def *t,
+		   int by_rowid, int64_t *min, int64_t *max, int64_t *count);
+int file_key_after(struct barge_conn *c, const struct barge_table_def *t,
+		   const struct barge_key *from, int64_t skip,
+		   struct barge_key **out);
+int file_count_rows(struct barge_conn *c, const struct barge_table_def *t,
+		    const char *where, int64_t *out);
+int file_rowid_splits(struct barge_conn *c, const struct barge_table_def *t,
+		      int64_t chunk_rows, int jobs, int64_t **bounds, size_t *n,
+		      int64_t *rows);
+int file_src_list(struct barge_conn *c, char ***names);
+int file_src_describe(struct barge_conn *c, const char *table,
+		      struct barge_table_def **out);
+
 /* ---- file.c ---- */
 
 /* Parse the URL's options into *o; BARGE_EUSAGE with one line otherwise. */
@@ -200,6 +331,10 @@ int file_table_dir(char *buf, size_t n, const char *root, const char *table);
 /* Read a table's schema file (root/table/.barge-schema). */
 int file_schema_read(const char *root, const char *table,
 		     struct barge_table_def **out);
+/* The format and compression of a table's parts (its schema file's first
+ * line): 0, BARGE_ENOTFOUND (no schema file, no message) or BARGE_EDATA. */
+int file_schema_format(const char *root, const char *table, char fmt[32],
+		       char comp[32]);
 /* fsync a folder (after a rename in it). */
 int file_fsync_dir(const char *dir);
 /* Write `p` to `path` through a temporary name, fsync'd, mode 0600. */
