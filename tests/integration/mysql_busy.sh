@@ -10,13 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 my_fresh myb_src
 my_fresh myb_churn
-my_sql myb_src "
-CREATE TABLE big (id int PRIMARY KEY, a int, t varchar(40), d decimal(12,2), ts datetime(6));
-INSERT INTO big SELECT seq, seq % 1000, MD5(seq), seq / 7, '2020-01-01' + INTERVAL seq SECOND
-  FROM seq_1_to_60000;
-CREATE TABLE pairs (k1 int NOT NULL, k2 varchar(40) COLLATE utf8mb4_bin NOT NULL, v int,
-  PRIMARY KEY (k1, k2));
-INSERT INTO pairs SELECT seq % 97, MD5(seq), seq FROM seq_1_to_20000;"
+my_big myb_src 60000 20000
 # The writer: one autocommitted insert after another (each moves the
 # binary log) until a row appears in `stop`.
 my_sql myb_churn "

@@ -8,13 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/mysql.bash"
 
 my_fresh myf_src
-my_sql myf_src "
-CREATE TABLE big (id int PRIMARY KEY, a int, t varchar(40), d decimal(12,2), ts datetime(6));
-INSERT INTO big SELECT seq, seq % 1000, MD5(seq), seq / 7, '2020-01-01' + INTERVAL seq SECOND
-  FROM seq_1_to_200000;
-CREATE TABLE pairs (k1 int NOT NULL, k2 varchar(40) COLLATE utf8mb4_bin NOT NULL, v int,
-  PRIMARY KEY (k1, k2));
-INSERT INTO pairs SELECT seq % 97, MD5(seq), seq FROM seq_1_to_40000;"
+my_big myf_src 200000 40000
 units_left() { sqlite3 "$1" "SELECT count(*) FROM units WHERE status != 'done'" 2>/dev/null || echo 1; }
 all_done() { [ "$(units_left "$1")" = 0 ]; }
 exact() { # exact DST
@@ -38,43 +32,26 @@ killer() { # killer DST
 	done
 }
 my_fresh myf_dst
-rm -f stop kills.txt
-killer myf_dst &
-kpid=$!
-expect_exit 0 "copy while its connections are killed" "$BARGE" copy "$(my_url myf_src)" \
-	"$(my_url myf_dst)" --state st.db --jobs 2 --chunk-rows 4000 --batch-rows 1000 \
-	--retries 50 --no-progress
-touch stop
-wait "$kpid"
+rm -f kills.txt
+my_copy_during "its connections are killed" myf_src myf_dst st.db killer myf_dst
 killed=$(wc -l <kills.txt 2>/dev/null || echo 0)
-retries=$(sqlite3 st.db "SELECT count(*) FROM log WHERE event = 'retry'")
-echo "connections killed: $killed, chunk retries: $retries"
 check "connections were killed ($killed)" [ "$killed" -gt 0 ]
-check "chunks were retried ($retries)" [ "$retries" -gt 0 ]
-check "every unit done" all_done st.db
 check "target exact after the kills" exact myf_dst
 expect_exit 0 "verify equal after the kills" "$BARGE" verify "$(my_url myf_src)" "$(my_url myf_dst)"
 
 # ---- the server restarts mid-run ----
-my_fresh myf_dst2
-rm -f stop restarted.txt
-(
+# once some chunks are in
+restarter() {
 	until [ -f stop ] || [ "$(my_sql myf_dst2 "SELECT COUNT(*) FROM big" 2>/dev/null || echo 0)" -gt 0 ]; do
 		sleep 0.05
 	done
-	[ -f stop ] || { bash "$BARGE_SRC/tests/mysql/server.sh" restart >restart.log 2>&1 && echo restarted >restarted.txt; }
-) &
-rpid=$!
-expect_exit 0 "copy while the server restarts" "$BARGE" copy "$(my_url myf_src)" \
-	"$(my_url myf_dst2)" --state st2.db --jobs 2 --chunk-rows 4000 --batch-rows 1000 \
-	--retries 50 --no-progress
-touch stop
-wait "$rpid"
-retries=$(sqlite3 st2.db "SELECT count(*) FROM log WHERE event = 'retry'")
-echo "retries after the restart: $retries"
+	[ -f stop ] || { bash "$BARGE_SRC/tests/mysql/server.sh" restart >restart.log 2>&1 &&
+		echo restarted >restarted.txt; }
+}
+my_fresh myf_dst2
+rm -f restarted.txt
+my_copy_during "the server restarts" myf_src myf_dst2 st2.db restarter
 check "the server was restarted" [ -f restarted.txt ]
-check "chunks were retried ($retries)" [ "$retries" -gt 0 ]
-check "every unit done after the restart" all_done st2.db
 check "target exact after the restart" exact myf_dst2
 
 # ---- kill -9 of barge, then the same command ----
