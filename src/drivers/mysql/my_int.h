@@ -39,6 +39,7 @@ struct barge_conn {
 	int in_txn;       /* a target transaction is open */
 	int no_infile;    /* LOAD DATA LOCAL was refused: multi-row INSERT */
 	int zero_dates;   /* enum my_zero_dates */
+	int no_bools;     /* ?booleans=off: tinyint(1) is int64, bit(1) bytes */
 	const void *busy; /* a reader streaming on the connection */
 };
 

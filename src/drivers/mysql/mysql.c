@@ -219,7 +219,7 @@ static int check_params(const struct barge_url *url)
 {
 	static const char *const known[] = {
 		"ssl-mode", "ssl-ca", "charset", "socket", "option-file",
-		"zero-dates", NULL,
+		"zero-dates", "booleans", NULL,
 	};
 	for (size_t i = 0; i < url->nparams; i++) {
 		const char *const *k = known;
@@ -228,7 +228,8 @@ static int check_params(const struct barge_url *url)
 		if (!*k)
 			return barge_error_set(BARGE_EUSAGE, "mysql: unknown URL "
 					       "option '%s' (known: ssl-mode, ssl-ca, "
-					       "charset, socket, option-file, zero-dates)",
+					       "charset, socket, option-file, zero-dates, "
+					       "booleans)",
 					       url->params[i].key);
 	}
 	return 0;
@@ -242,6 +243,7 @@ static int my_open(struct barge_conn **out, const struct barge_url *url,
 	const char *socket = barge_url_param(url, "socket");
 	const char *optfile = barge_url_param(url, "option-file");
 	const char *zero = barge_url_param(url, "zero-dates");
+	const char *bools = barge_url_param(url, "booleans");
 	const char *password = url->password;
 	unsigned port = 0;
 	my_bool yes = 1;
@@ -278,6 +280,13 @@ static int my_open(struct barge_conn **out, const struct barge_url *url,
 	else if (zero && strcmp(zero, "error") != 0) {
 		err = barge_error_set(BARGE_EUSAGE, "mysql: zero-dates=%s: expected "
 				      "error or null", zero);
+		goto out;
+	}
+	if (bools && strcmp(bools, "off") == 0)
+		c->no_bools = 1;
+	else if (bools && strcmp(bools, "on") != 0) {
+		err = barge_error_set(BARGE_EUSAGE, "mysql: booleans=%s: expected "
+				      "on or off", bools);
 		goto out;
 	}
 	if ((err = set_ssl(c, url)))

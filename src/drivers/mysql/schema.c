@@ -179,7 +179,7 @@ static const struct barge_typemap mysql_typemap[] = {
 	 "decimal(20,0): every value up to 2^64-1, and the same type on both "
 	 "ends of a foreign key"},
 	{"tinyint(1), bit(1)", BARGE_T_BOOL, "a tinyint(1) other than 0 or 1 is "
-	 "an error"},
+	 "an error; ?booleans=off reads them as int64 and bytes"},
 	{"bit(n)", BARGE_T_BYTES, "big-endian bytes"},
 	{"decimal(p,s)", BARGE_T_DECIMAL, "text at the column's scale; a value "
 	 "it would round is an error"},
@@ -440,6 +440,9 @@ int my_describe(struct barge_conn *c, const char *table,
 			goto out;
 		my_map_type(row[1], row[3], row[6] && strcmp(row[6], "1") == 0,
 			    &cd->type, &cd->precision, &cd->scale, &kind);
+		/* ?booleans=off: tinyint(1) an integer, bit(1) one byte */
+		if (kind == MYK_BOOL && c->no_bools)
+			cd->type = row[1][0] == 'b' ? BARGE_T_BYTES : BARGE_T_INT64;
 		cd->notnull = strcmp(row[2], "NO") == 0;
 	}
 	if ((err = load_key(c, t)))
