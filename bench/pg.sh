@@ -28,37 +28,11 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 read -r -a EXTRA <<<"${BARGE_ARGS:-}"
 GNU_TIME=/usr/bin/time
 
-for tool in "$GNU_TIME" cmake "$PGBIN/initdb"; do
-	command -v "$tool" >/dev/null || {
-		echo "bench: $tool not found; run scripts/bootstrap" >&2
-		exit 2
-	}
-done
-# The peers are not in scripts/bootstrap (only the bench needs them).
-need=()
-[[ " $TOOLS " == *" pgcopydb "* ]] && ! command -v pgcopydb >/dev/null && need+=(pgcopydb)
-[[ " $TOOLS " == *" pgloader "* ]] && ! command -v pgloader >/dev/null && need+=(pgloader)
-if ((${#need[@]})); then
-	if [[ $(id -u) -eq 0 ]]; then
-		echo "bench: installing ${need[*]} (Debian packages)" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
-	else
-		echo "bench: ${need[*]} missing: apt-get install ${need[*]}, or TOOLS=\"barge pipe\"" >&2
-		exit 2
-	fi
-fi
+# timed, median, bench_need, bench_build, bench_rounds, bench_report
+. bench/lib.bash
+bench_need "$GNU_TIME cmake $PGBIN/initdb" "pgcopydb:pgcopydb pgloader:pgloader"
 
-mkdir -p "$BUILD_DIR" "$BENCH_DIR"
-BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
-if [[ -z ${BARGE_PREBUILT:-} ]]; then
-	if ! { cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release &&
-		cmake --build "$BUILD_DIR" -j"$(nproc)" --target barge; } >"$BENCH_DIR/build.log" 2>&1; then
-		cat "$BENCH_DIR/build.log" >&2
-		echo "bench: the release build failed (log above)" >&2
-		exit 1
-	fi
-fi
-BARGE=$(realpath "$BARGE")
+bench_build
 
 # ---- A throwaway cluster on loopback (as tests/pg/cluster.sh) -------------
 export BARGE_TEST_TMP=$BENCH_DIR/cluster
@@ -139,8 +113,6 @@ src_bytes=$("${PSQL[@]}" -At -d src -c "SELECT pg_size_pretty(pg_database_size('
 printf 'bench: source ready in %.1f s (%s)\n' "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{print b-a}')" "$src_bytes" >&2
 
 # ---- Timing -------------------------------------------------------------
-# timed (a failed tool shows as FAIL below) and median
-. bench/lib.bash
 
 fresh_target() {
 	dropdb --if-exists --force dst
@@ -217,63 +189,17 @@ run_tool() { # run_tool TOOL: prints "seconds rss_kb"
 	esac
 }
 
+prepare_run() {
+	fresh_target
+	"${PSQL[@]}" -c CHECKPOINT
+}
 declare -A T M
-read -r -a tools <<<"$TOOLS"
 echo "bench: PostgreSQL -> PostgreSQL, customers $CUSTOMERS + orders $ROWS rows, $RUNS runs" >&2
-for ((i = 1; i <= RUNS; i++)); do
-	for tool in "${tools[@]}"; do
-		fresh_target
-		"${PSQL[@]}" -c CHECKPOINT
-		if ! read -r t m < <(run_tool "$tool" || echo "FAIL 0"); then t=FAIL; fi
-		if [[ $t == FAIL ]]; then
-			echo "bench: $tool failed in run $i (log: $BENCH_DIR/last-run.log)" >&2
-			T[$tool]+="FAIL "
-			continue
-		fi
-		what=$(check_target "$tool") || { T[$tool]+="FAIL "; continue; }
-		T[$tool]+="$t "
-		M[$tool]+="$m "
-		printf '  run %d/%d: %-9s %7.2f s  peak RSS %7.1f MiB  (%s)\n' "$i" "$RUNS" "$tool" "$t" \
-			"$(awk -v k="$m" 'BEGIN{print k/1024}')" "$what" >&2
-	done
-done
+bench_rounds
 if [[ " $TOOLS " == *" barge "* ]]; then
 	chunks=$(sqlite3 "$BENCH_DIR/pg-state.db" "SELECT count(*) FROM units WHERE digest IS NOT NULL AND status = 'done'" 2>/dev/null || echo "?")
 fi
 
-echo
-echo "PostgreSQL -> PostgreSQL: customers $CUSTOMERS + orders $ROWS rows into an empty database (median of $RUNS runs)"
-printf '%-10s %10s %14s %14s\n' tool seconds "barge/tool" "peak RSS MiB"
-bt=""
-if [[ -n ${T[barge]:-} && ${T[barge]} != *FAIL* ]]; then
-	read -r -a v <<<"${T[barge]}"
-	bt=$(median "${v[@]}")
-fi
-for tool in "${tools[@]}"; do
-	if [[ -z ${T[$tool]:-} || ${T[$tool]} == *FAIL* ]]; then
-		printf '%-10s %10s\n' "$tool" "failed"
-		continue
-	fi
-	read -r -a v <<<"${T[$tool]}"
-	read -r -a r <<<"${M[$tool]}"
-	awk -v n="$tool" -v t="$(median "${v[@]}")" -v b="$bt" -v m="$(median "${r[@]}")" 'BEGIN {
-		printf "%-10s %10.2f %14s %14.1f\n", n, t, (b != "" && t > 0 ? sprintf("%.2f", b / t) : "-"), m / 1024 }'
-done
-# Each run's pair (barge and the tool ran one after the other, on the same
-# machine state): the ratios that the noise affects least, and their median.
-if [[ -n ${T[barge]:-} ]]; then
-	read -r -a bv <<<"${T[barge]}"
-	for tool in "${tools[@]}"; do
-		[[ $tool == barge || -z ${T[$tool]:-} ]] && continue
-		read -r -a tv <<<"${T[$tool]}"
-		pairs=()
-		for ((i = 0; i < ${#bv[@]} && i < ${#tv[@]}; i++)); do
-			[[ ${bv[i]} == FAIL || ${tv[i]} == FAIL ]] && continue
-			pairs+=("$(awk -v b="${bv[i]}" -v t="${tv[i]}" 'BEGIN { printf "%.3f", b / t }')")
-		done
-		((${#pairs[@]})) && printf 'barge/%s by run: %s (median of pairs %s)\n' \
-			"$tool" "${pairs[*]}" "$(median "${pairs[@]}")"
-	done
-fi
-[[ -n $bt ]] && echo "barge: $chunks chunks with digests recorded in the state store"
+bench_report "PostgreSQL -> PostgreSQL: customers $CUSTOMERS + orders $ROWS rows into an empty database"
+[[ -n ${T[barge]:-} && ${T[barge]} != *FAIL* ]] && echo "barge: $chunks chunks with digests recorded in the state store"
 echo "aims: barge/pgcopydb <= 1.00, barge/pgloader <= 0.50, barge peak RSS <= 200 MiB"

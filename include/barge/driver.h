@@ -276,6 +276,21 @@ struct barge_driver {
 	int (*snapshot_begin)(struct barge_conn *c, char **token);
 	int (*snapshot_join)(struct barge_conn *c, const char *token);
 	int (*snapshot_end)(struct barge_conn *c);
+	/*
+	 * Optional: for an engine whose connections each take their own
+	 * snapshot (MySQL), which agree only if nothing commits between
+	 * them. snapshot_hold, on the leader's connection before
+	 * snapshot_begin, stops commits on the server (MySQL: FLUSH TABLES
+	 * WITH READ LOCK, with a short wait timeout); the engine then opens
+	 * and joins every worker's connection and calls snapshot_release on
+	 * the leader at once (src/lib/drv.c, barge_drv_snapshot_group).
+	 * BARGE_ENOTFOUND: it cannot hold (no privilege, the lock did not
+	 * come in time; the driver said so on stderr): the joins prove what
+	 * they can. NULL: snapshots are shared (PostgreSQL) or there is one
+	 * reader (SQLite).
+	 */
+	int (*snapshot_hold)(struct barge_conn *c);
+	int (*snapshot_release)(struct barge_conn *c);
 
 	/* Schema. list_tables: names in a NULL-terminated array, caller frees
 	 * each and the array. describe: ENOTFOUND if the table does not exist. */

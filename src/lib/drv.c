@@ -151,6 +151,52 @@ int barge_drv_snapshot_join(const struct barge_ep *ep, struct barge_conn *c,
 	return ep->drv->snapshot_join(c, token);
 }
 
+/*
+ * The leader's snapshot (*token as snapshot_begin's) and the connections
+ * that read in it. A driver with snapshot_hold (each connection takes its
+ * own snapshot: MySQL) gets them taken while commits are held: conns[i]
+ * that are NULL are opened (BARGE_OPEN_READ) and every one is joined
+ * before the hold is released, so they agree on a busy server. Without
+ * snapshot_hold the connections already open are joined and NULL ones
+ * stay NULL: a shared snapshot is joined later, when a worker opens.
+ * On failure the caller closes what conns holds, as it would anyway.
+ */
+int barge_drv_snapshot_group(const struct barge_ep *ep,
+			     struct barge_conn *leader, char **token,
+			     size_t n, struct barge_conn **conns)
+{
+	const struct barge_driver *d = ep->drv;
+	int can_hold = d->snapshot_hold && d->snapshot_release;
+	int held = 0, err;
+
+	*token = NULL;
+	if (can_hold) {
+		FAULT("snapshot_hold");
+		err = d->snapshot_hold(leader);
+		if (err == BARGE_ENOTFOUND)
+			barge_error_clear(); /* the joins prove what they can */
+		else if (err < 0)
+			return err;
+		else
+			held = 1;
+	}
+	err = barge_drv_snapshot_begin(ep, leader, token);
+	for (size_t i = 0; i < n && err == 0 && *token; i++) {
+		if (!conns[i] && !can_hold)
+			continue;
+		if (!conns[i] &&
+		    (err = barge_drv_open(ep, &conns[i], BARGE_OPEN_READ)) < 0)
+			break;
+		err = barge_drv_snapshot_join(ep, conns[i], *token);
+	}
+	if (held) {
+		int rel = d->snapshot_release(leader);
+		if (err == 0)
+			err = rel;
+	}
+	return err;
+}
+
 int barge_drv_snapshot_end(const struct barge_ep *ep, struct barge_conn *c)
 {
 	if (!ep->drv->snapshot_end)

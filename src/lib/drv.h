@@ -29,6 +29,9 @@ int barge_drv_snapshot_begin(const struct barge_ep *ep, struct barge_conn *c,
 			     char **token);
 int barge_drv_snapshot_join(const struct barge_ep *ep, struct barge_conn *c,
 			    const char *token);
+int barge_drv_snapshot_group(const struct barge_ep *ep,
+			     struct barge_conn *leader, char **token,
+			     size_t n, struct barge_conn **conns);
 int barge_drv_snapshot_end(const struct barge_ep *ep, struct barge_conn *c);
 int barge_drv_list_tables(const struct barge_ep *ep, struct barge_conn *c,
 			  char ***names);

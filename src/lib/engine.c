@@ -149,7 +149,17 @@ int barge_job_run(const struct barge_job *job, struct barge_job_result *res)
 		goto out;
 	if (cx.ntbls > 1 && cx.order_note)
 		barge_buf_printf(&cx.notes, "%s\n", cx.order_note);
-	if ((err = barge_drv_snapshot_begin(&cx.src, cx.leader, &cx.token)) < 0)
+	/* the workers' source connections, taken with the leader's snapshot
+	 * when the driver needs them together (barge_drv_snapshot_group) */
+	cx.npre = job->dry_run ? 0
+		: job->action == BARGE_JOB_CHUNK ? 1
+		: (size_t)(job->defaults.jobs > 0 ? job->defaults.jobs : 1);
+	if (cx.npre && !(cx.pre = calloc(cx.npre, sizeof *cx.pre))) {
+		err = barge_error_set(BARGE_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = barge_drv_snapshot_group(&cx.src, cx.leader, &cx.token,
+					    cx.npre, cx.pre)) < 0)
 		goto out;
 	cx.snapshots = cx.token != NULL;
 	if (job->dry_run) {
@@ -317,6 +327,9 @@ out:
 	free(cx.order_note);
 	barge_table_def_free(cx.km_def);
 	barge_table_def_free(cx.ks_def);
+	for (size_t i = 0; i < cx.npre; i++)
+		barge_drv_close(&cx.src, cx.pre[i]);
+	free(cx.pre);
 	if (cx.leader && cx.token)
 		barge_drv_snapshot_end(&cx.src, cx.leader);
 	free(cx.token);

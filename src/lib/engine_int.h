@@ -167,6 +167,11 @@ struct ctx {
 	pthread_mutex_t leader_lock;
 	struct barge_conn *leader;    /* source: planning + snapshot */
 	char *token;            /* the snapshot to join */
+	/* worker i's source connection, opened and joined with the leader's
+	 * snapshot (a driver with snapshot_hold), taken by worker_open;
+	 * main thread only */
+	struct barge_conn **pre;
+	size_t npre;
 	int renewals;           /* new snapshots taken */
 
 	pthread_mutex_t lock;

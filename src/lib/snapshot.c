@@ -25,17 +25,22 @@ int engine_reconnect_target(struct worker *w)
  * is then: each chunk is still one consistent read, the run as a whole is
  * not, as after a resume; the log, the summary and the report say so.
  */
-static int renew_snapshot(struct ctx *cx, const char *stale)
+static int renew_snapshot(struct ctx *cx, const char *stale,
+			  struct barge_conn *conn, int *joined)
 {
 	char *token = NULL;
 	int err;
 
+	*joined = 0;
 	if (!cx->token || strcmp(cx->token, stale) != 0)
 		return 0;
 	barge_drv_close(&cx->src, cx->leader);
 	cx->leader = NULL;
+	/* the worker's connection joins it at once (under the hold, for a
+	 * driver that has one) */
 	if ((err = barge_drv_open(&cx->src, &cx->leader, BARGE_OPEN_READ)) < 0 ||
-	    (err = barge_drv_snapshot_begin(&cx->src, cx->leader, &token)) < 0) {
+	    (err = barge_drv_snapshot_group(&cx->src, cx->leader, &token, 1,
+					    &conn)) < 0) {
 		free(token);
 		barge_drv_close(&cx->src, cx->leader);
 		cx->leader = NULL;
@@ -46,9 +51,11 @@ static int renew_snapshot(struct ctx *cx, const char *stale)
 	free(cx->token);
 	cx->token = token;
 	cx->renewals++;
+	*joined = 1;
 	barge_state_log(cx->st, cx->run, 0, "snapshot",
-			"the run's source snapshot was lost with the connection "
-			"that exported it; chunks read from now on use a new one "
+			"the run's source snapshot could not be joined (lost with "
+			"the connection that exported it; MySQL: a write committed "
+			"since); chunks read from now on use a new one "
 			"(each chunk is consistent, the run as a whole is not: "
 			"check it with barge verify)");
 	return 0;
@@ -71,15 +78,16 @@ int engine_join_snapshot(struct worker *w)
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	err = barge_drv_snapshot_join(&cx->src, w->sconn, tried);
 	if (err == BARGE_ENOTFOUND) {
+		int joined = 0;
 		barge_error_clear();
 		pthread_mutex_lock(&cx->leader_lock);
-		err = renew_snapshot(cx, tried);
+		err = renew_snapshot(cx, tried, w->sconn, &joined);
 		free(tried);
 		tried = NULL;
-		if (err == 0 && !(tried = strdup(cx->token)))
+		if (err == 0 && !joined && !(tried = strdup(cx->token)))
 			err = barge_error_set(BARGE_ENOMEM, "out of memory");
 		pthread_mutex_unlock(&cx->leader_lock);
-		if (err == 0)
+		if (err == 0 && !joined)
 			err = barge_drv_snapshot_join(&cx->src, w->sconn, tried);
 	}
 	free(tried);

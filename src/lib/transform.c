@@ -16,7 +16,8 @@
 
 #define US_PER_S INT64_C(1000000)
 
-enum step_kind { ST_TRIM, ST_LOWER, ST_UPPER, ST_MAP, ST_ROUND, ST_TZ, ST_ENCODING };
+enum step_kind { ST_TRIM, ST_LOWER, ST_UPPER, ST_STRIP_NUL, ST_MAP, ST_ROUND, ST_TZ,
+		 ST_ENCODING };
 enum rule_kind { R_REQUIRED, R_MIN, R_MAX, R_REGEX, R_IN, R_MAXLEN };
 enum col_kind { K_COPY, K_MAPPED, K_CONST, K_UUID5, K_SEQ };
 
@@ -436,7 +437,8 @@ static void desc(struct xcol *c, const char *fmt, const char *arg)
 	barge_buf_dispose(&b);
 }
 
-/* One step: a scalar (trim, lower, upper) or {map|round|timezone|encoding: x}. */
+/* One step: a scalar (trim, lower, upper, strip_nul) or
+ * {map|round|timezone|encoding: x}. */
 static int compile_step(struct yctx *y, struct xcol *c, const char *key,
 			yaml_node_t *v)
 {
@@ -446,6 +448,11 @@ static int compile_step(struct yctx *y, struct xcol *c, const char *key,
 		return err;
 	if (!strcmp(key, "trim") || !strcmp(key, "lower") || !strcmp(key, "upper")) {
 		s->kind = key[0] == 't' ? ST_TRIM : key[0] == 'l' ? ST_LOWER : ST_UPPER;
+		desc(c, "%s", key);
+		return 0;
+	}
+	if (!strcmp(key, "strip_nul")) {
+		s->kind = ST_STRIP_NUL;
 		desc(c, "%s", key);
 		return 0;
 	}
@@ -530,7 +537,8 @@ static int compile_step(struct yctx *y, struct xcol *c, const char *key,
 	}
 	c->nsteps--;
 	return barge_error_set(BARGE_EUSAGE, "%s: unknown transform '%s' (trim, "
-			       "lower, upper, map, round, timezone, encoding)",
+			       "lower, upper, strip_nul, map, round, timezone, "
+			       "encoding)",
 			       y->where, key);
 }
 
@@ -1126,6 +1134,16 @@ static int apply_step(struct barge_xf_run *r, const struct xcol *c,
 		*p = q;
 		*n = len;
 		return 0;
+	case ST_STRIP_NUL: /* PostgreSQL text cannot hold NUL bytes */
+		for (const char *e = q + len, *z; q < e; q = z + 1) {
+			z = memchr(q, '\0', (size_t)(e - q));
+			barge_buf_add(dst, q, (size_t)((z ? z : e) - q));
+			if (!z)
+				break;
+		}
+		if (dst->err)
+			return dst->err;
+		break;
 	case ST_LOWER:
 	case ST_UPPER:
 		if (barge_buf_add(dst, q, len) < 0)

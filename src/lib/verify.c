@@ -101,16 +101,32 @@ static void *vworker_main(void *arg)
 	return NULL;
 }
 
+/* A worker's connection to one side: the one opened with the leader's
+ * snapshot, else a new one that joins it. */
+static int vside_open(const struct barge_ep *ep, struct barge_conn **pre,
+		      size_t npre, size_t id, const char *token,
+		      struct barge_conn **out)
+{
+	int err;
+	if (id < npre && pre[id]) {
+		*out = pre[id];
+		pre[id] = NULL;
+		return 0;
+	}
+	if ((err = barge_drv_open(ep, out, BARGE_OPEN_READ)) < 0)
+		return err;
+	return barge_drv_snapshot_join(ep, *out, token);
+}
+
 static int vworker_open(struct vworker *w)
 {
 	struct vctx *cx = w->cx;
 	int err;
-	if ((err = barge_drv_open(&cx->src, &w->sconn, BARGE_OPEN_READ)) < 0 ||
-	    (err = barge_drv_snapshot_join(&cx->src, w->sconn, cx->stoken)) < 0 ||
-	    (err = barge_drv_open(&cx->dst, &w->dconn, BARGE_OPEN_READ)) < 0 ||
-	    (err = barge_drv_snapshot_join(&cx->dst, w->dconn, cx->dtoken)) < 0)
+	if ((err = vside_open(&cx->src, cx->spre, cx->npre, w->id, cx->stoken,
+			      &w->sconn)) < 0)
 		return err;
-	return 0;
+	return vside_open(&cx->dst, cx->dpre, cx->npre, w->id, cx->dtoken,
+			  &w->dconn);
 }
 
 static void vworker_close(struct vworker *w)
@@ -316,6 +332,7 @@ int barge_verify(const struct barge_verify_opts *o,
 	}
 	for (int i = 0; i < jobs; i++) {
 		ws[i].cx = &cx;
+		ws[i].id = (size_t)i;
 		if ((err = vworker_open(&ws[i])) < 0)
 			goto out;
 	}

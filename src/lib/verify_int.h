@@ -119,6 +119,11 @@ struct vctx {
 	struct barge_ep src, dst;
 	struct barge_conn *slead, *dlead;
 	char *stoken, *dtoken;
+	/* worker i's connections, joined with the leaders' snapshots (a
+	 * driver with snapshot_hold), taken by the workers as they open;
+	 * main thread only */
+	struct barge_conn **spre, **dpre;
+	size_t npre;
 	struct vt *vts;
 	size_t nvts;
 	struct barge_job_table *owned;
@@ -181,6 +186,7 @@ struct cursor {
  * by it alone; cx is shared, as struct vctx says. */
 struct vworker {
 	struct vctx *cx;
+	size_t id;  /* 0-based */
 	struct barge_conn *sconn, *dconn;
 	pthread_t thread;
 };

@@ -337,8 +337,15 @@ int verify_vctx_open(struct vctx *cx, struct barge_verify_result *res)
 	    (err = barge_drv_open(&cx->src, &cx->slead, BARGE_OPEN_READ)) < 0 ||
 	    (err = barge_drv_open(&cx->dst, &cx->dlead, BARGE_OPEN_READ)) < 0)
 		return err;
-	if ((err = barge_drv_snapshot_begin(&cx->src, cx->slead, &cx->stoken)) < 0 ||
-	    (err = barge_drv_snapshot_begin(&cx->dst, cx->dlead, &cx->dtoken)) < 0)
+	cx->npre = (size_t)(o->jobs > 0 ? o->jobs : 1);
+	cx->spre = calloc(cx->npre, sizeof *cx->spre);
+	cx->dpre = calloc(cx->npre, sizeof *cx->dpre);
+	if (!cx->spre || !cx->dpre)
+		return barge_error_set(BARGE_ENOMEM, "out of memory");
+	if ((err = barge_drv_snapshot_group(&cx->src, cx->slead, &cx->stoken,
+					    cx->npre, cx->spre)) < 0 ||
+	    (err = barge_drv_snapshot_group(&cx->dst, cx->dlead, &cx->dtoken,
+					    cx->npre, cx->dpre)) < 0)
 		return err;
 	const struct barge_job_table *jts = o->tables;
 	size_t n = o->ntables;
@@ -383,6 +390,14 @@ void verify_vctx_close(struct vctx *cx)
 	for (size_t i = 0; i < cx->nvts; i++)
 		vt_dispose(&cx->vts[i]);
 	free(cx->vts);
+	for (size_t i = 0; i < cx->npre; i++) {
+		if (cx->spre)
+			barge_drv_close(&cx->src, cx->spre[i]);
+		if (cx->dpre)
+			barge_drv_close(&cx->dst, cx->dpre[i]);
+	}
+	free(cx->spre);
+	free(cx->dpre);
 	if (cx->slead && cx->stoken)
 		barge_drv_snapshot_end(&cx->src, cx->slead);
 	if (cx->dlead && cx->dtoken)

@@ -328,11 +328,15 @@ static int selfref_rounds(struct worker *w, struct tbl *t)
 int worker_open(struct worker *w)
 {
 	struct ctx *cx = w->cx;
+	size_t i = (size_t)w->id - 1;
 	int err;
-	if ((err = barge_drv_open(&cx->src, &w->sconn, BARGE_OPEN_READ)) < 0)
+	if (i < cx->npre && cx->pre[i]) {
+		w->sconn = cx->pre[i]; /* joined with the leader's snapshot */
+		cx->pre[i] = NULL;
+	} else if ((err = barge_drv_open(&cx->src, &w->sconn, BARGE_OPEN_READ)) < 0 ||
+		   (err = engine_join_snapshot(w)) < 0) {
 		return err;
-	if ((err = engine_join_snapshot(w)) < 0)
-		return err;
+	}
 	if (cx->job->dry_run)
 		return 0;
 	return barge_drv_open(&cx->dst, &w->tconn, BARGE_OPEN_WRITE);

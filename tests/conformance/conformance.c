@@ -1177,13 +1177,25 @@ static void case_snapshot(void)
 	mode_rows(rows, 1, 4, "s", 0);
 	if (EXPECT_OK(write_txn(w, t, rows, BARGE_MODE_INSERT, 0, NULL)) != 0)
 		goto out;
-	if (!(a = conn_open(BARGE_OPEN_READ)) ||
-	    EXPECT_OK(barge_drv_snapshot_begin(&EP, a, &token)) != 0)
+	EXPECT(!d->snapshot_hold == !d->snapshot_release,
+	       "snapshot_hold without snapshot_release, or the reverse");
+	if (!(a = conn_open(BARGE_OPEN_READ)))
 		goto out;
+	if (d->snapshot_hold && d->snapshot_release) {
+		/* taken together while commits are held, as the engine does;
+		 * the hold is released when it returns (the write below
+		 * goes through) */
+		if (EXPECT_OK(barge_drv_snapshot_group(&EP, a, &token, 1, &b)) != 0)
+			goto out;
+		EXPECT(b != NULL, "snapshot_group opened no joined connection");
+		if (!b)
+			goto out;
+	} else if (EXPECT_OK(barge_drv_snapshot_begin(&EP, a, &token)) != 0 ||
+		   !(b = conn_open(BARGE_OPEN_READ)) ||
+		   EXPECT_OK(barge_drv_snapshot_join(&EP, b, token)) != 0) {
+		goto out;
+	}
 	EXPECT(rows_seen(a, t) == 3, "A: not the 3 rows before the write");
-	if (!(b = conn_open(BARGE_OPEN_READ)) ||
-	    EXPECT_OK(barge_drv_snapshot_join(&EP, b, token)) != 0)
-		goto out;
 	/* a third connection writes and commits a row. An engine may make
 	 * that writer wait for the snapshot instead (SQLite in rollback-journal
 	 * mode: docs/sqlite.md): then the commit is a transient fault, and it

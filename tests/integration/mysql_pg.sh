@@ -1,6 +1,7 @@
 # MySQL <-> PostgreSQL: MySQL's types go to PostgreSQL and verify equal
 # (bigint unsigned as numeric(20,0) on both ends of a key); a NUL byte in
-# MySQL text is refused by PostgreSQL with its reason, naming the row;
+# MySQL text is refused by PostgreSQL with its reason, naming the row, or
+# stripped when the plan says so;
 # PostgreSQL -> MySQL verifies equal and a planted difference is found.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.bash"
@@ -38,6 +39,18 @@ check "missing found" py d1.json "{'kind':'missing','key':{'id':1234}} in t['chi
 
 "$BARGE" copy "$(my_url mypg_src)" "$(pg_url mypg_dst)" --state st2.db --tables nul --retries 0 --no-progress >nul.out 2>&1
 check "NUL byte: refused, named by row and reason" grep -q "nul id=2: column s.*NUL" <(cat nul.out; sqlite3 st2.db "SELECT last_error FROM units")
+# ... or stripped when the plan says so (transform: strip_nul)
+cat >nul.yaml <<YAML
+source: $(my_url mypg_src)
+target: $(pg_url mypg_dst)
+state: st2b.db
+tables:
+  - name: nul
+    columns:
+      s: {transform: strip_nul}
+YAML
+expect_exit 0 "NUL byte stripped by the plan" "$BARGE" run nul.yaml --no-progress
+check "the text without its NUL" [ "$(pg_val mypg_dst "SELECT string_agg(id || ':' || s, ' ' ORDER BY id) FROM nul")" = "1:fine 2:ab" ]
 
 # PostgreSQL -> MySQL
 pg_fresh mypg_pg

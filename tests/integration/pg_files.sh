@@ -7,8 +7,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/pg.bash"
 . "$HERE/files.bash"
 
-pg_fresh pgf_src
-pg_sql pgf_src "
+pg_fresh pgfl_src
+pg_sql pgfl_src "
 CREATE TABLE t (id int PRIMARY KEY, n numeric, i8 bigint, f8 double precision,
 	tx text, ba bytea, b boolean, d date, ts timestamp, tz timestamptz, u uuid,
 	jb jsonb);
@@ -28,7 +28,7 @@ INSERT INTO t SELECT g, g * 1.01, g::bigint * 1000000007, g / 8.0, 'row ' || g,
 	md5(g::text)::uuid, jsonb_build_object('g', g, 'h', 'x' || g)
 FROM generate_series(4, 20000) g;" >/dev/null
 
-expect_exit 0 "pg -> jsonl.zst, two workers" "$BARGE" copy "$(pg_url pgf_src)" \
+expect_exit 0 "pg -> jsonl.zst, two workers" "$BARGE" copy "$(pg_url pgfl_src)" \
 	"file:out?format=jsonl&compression=zstd" --state st.db --jobs 2 --chunk-rows 4000 \
 	--no-progress
 check "jsonl: parts" [ "$(ls out/t/part-*.jsonl.zst | wc -l)" -ge 5 ]
@@ -45,39 +45,40 @@ check "jsonl: NULLs are null" grep -qF '{"id":3,"n":null,"i8":null' <<<"$first"
 check "jsonl: engine types in the manifest" grep -qF '"engine_type":"numeric"' out/manifest.json
 
 # ---- reading them back (issue 13) ----
-expect_exit 0 "verify pg against the jsonl.zst export" "$BARGE" verify "$(pg_url pgf_src)" file:out --state vst.db
+expect_exit 0 "verify pg against the jsonl.zst export" "$BARGE" verify "$(pg_url pgfl_src)" file:out --state vst.db
 check "verify pg / jsonl export: equal" grep -q "^equal" "$WORK/last.out"
-pg_fresh pgf_back
-expect_exit 0 "jsonl.zst -> pg" "$BARGE" copy file:out "$(pg_url pgf_back)" --state bst.db --no-progress
-expect_exit 0 "verify jsonl files against pg" "$BARGE" verify file:out "$(pg_url pgf_back)" --state bst.db
+pg_fresh pgfl_back
+expect_exit 0 "jsonl.zst -> pg" "$BARGE" copy file:out "$(pg_url pgfl_back)" --state bst.db --no-progress
+expect_exit 0 "verify jsonl files against pg" "$BARGE" verify file:out "$(pg_url pgfl_back)" --state bst.db
 check "verify jsonl / pg: equal" grep -q "^equal" "$WORK/last.out"
-check "jsonl -> pg: a 60-digit numeric exactly" [ "$(pg_val pgf_back "SELECT n FROM t WHERE id = 1")" = \
+check "jsonl -> pg: a 60-digit numeric exactly" [ "$(pg_val pgfl_back "SELECT n FROM t WHERE id = 1")" = \
 	"123456789012345678901234567890.123456789012345678901234567890" ]
 # a JSON Lines file without a schema: types inferred, a bad line rejected
 printf '%s\n' '{"id":1,"amount":12345678901234567890.25,"at":"2024-01-01T10:00:00+02:00"}' \
 	'{"id":2,"amount":1.5,"extra":true}' '{"id":3,' '{"id":4}' >loose.jsonl
-pg_fresh pgf_loose
-expect_exit 3 "loose jsonl -> pg (done, one line rejected)" "$BARGE" copy file:loose.jsonl "$(pg_url pgf_loose)" --state lst.db --no-progress
-check "loose: amount exact (never a double)" [ "$(pg_val pgf_loose "SELECT amount FROM loose WHERE id = 1")" = "12345678901234567890.25" ]
-check "loose: a missing key is NULL" [ "$(pg_val pgf_loose "SELECT count(*) FROM loose WHERE id = 4 AND amount IS NULL")" = 1 ]
-check "loose: timestamptz inferred" [ "$(pg_val pgf_loose "SELECT at AT TIME ZONE 'UTC' FROM loose WHERE id = 1")" = "2024-01-01 08:00:00" ]
+pg_fresh pgfl_loose
+expect_exit 3 "loose jsonl -> pg (done, one line rejected)" "$BARGE" copy file:loose.jsonl "$(pg_url pgfl_loose)" --state lst.db --no-progress
+check "loose: amount exact (never a double)" [ "$(pg_val pgfl_loose "SELECT amount FROM loose WHERE id = 1")" = "12345678901234567890.25" ]
+check "loose: a missing key is NULL" [ "$(pg_val pgfl_loose "SELECT count(*) FROM loose WHERE id = 4 AND amount IS NULL")" = 1 ]
+check "loose: timestamptz inferred" [ "$(pg_val pgfl_loose "SELECT at AT TIME ZONE 'UTC' FROM loose WHERE id = 1")" = "2024-01-01 08:00:00" ]
 check "loose: the malformed line is a reject with its line" \
 	grep -q 'loose.jsonl line 3' <<<"$(sqlite3 lst.db "SELECT message FROM rejects")"
 
-expect_exit 0 "pg -> jsonl numbers=string" "$BARGE" copy "$(pg_url pgf_src)" \
+expect_exit 0 "pg -> jsonl numbers=string" "$BARGE" copy "$(pg_url pgfl_src)" \
+expect_exit 0 "pg -> jsonl numbers=string" "$BARGE" copy "$(pg_url pgfl_src)" \
 	"file:outs?format=jsonl&numbers=string" --state st.db --no-progress
 check "numbers=string: decimals as strings" grep -qF '"n":"-0.000000000000000000000000000001"' outs/t/part-000000.jsonl
 check "numbers=string: int64 past 2^53 as a string" grep -qF '"i8":"9223372036854775807"' outs/t/part-000000.jsonl
 check "numbers=string: small int64 stays a number" grep -qF '"i8":4000000028,' outs/t/part-000000.jsonl
 
-expect_exit 0 "pg -> csv.gz" "$BARGE" copy "$(pg_url pgf_src)" \
+expect_exit 0 "pg -> csv.gz" "$BARGE" copy "$(pg_url pgfl_src)" \
 	"file:outc?format=csv&compression=gzip" --state st.db --jobs 2 --chunk-rows 4000 --no-progress
 check "csv: manifest matches" manifest_ok outc t 20000
 
 # The source's values, escaped as duckdb_query.mjs prints them (COPY's
 # text format escapes the same way): numeric and text as text, bytes as
 # hex, timestamps with microseconds, timestamptz in UTC.
-want=$("${PSQL[@]}" -d pgf_src -c "\\copy (SELECT id, n::text, i8, f8, tx,
+want=$("${PSQL[@]}" -d pgfl_src -c "\\copy (SELECT id, n::text, i8, f8, tx,
 	CASE WHEN ba IS NULL THEN NULL ELSE encode(ba, 'hex') END,
 	CASE WHEN b THEN 'true' WHEN NOT b THEN 'false' END, to_char(d, 'YYYY-MM-DD'),
 	to_char(ts, 'YYYY-MM-DD HH24:MI:SS.US'),

@@ -7,9 +7,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.bash"
 . "$HERE/pg.bash"
 
-pg_fresh pgf_src
-pg_fresh pgf_dst
-pg_sql pgf_src "
+pg_fresh pgfk_src
+pg_fresh pgfk_dst
+pg_sql pgfk_src "
 CREATE TABLE customers (id bigint PRIMARY KEY, name text NOT NULL);
 CREATE TABLE orders (
 	id bigint PRIMARY KEY,
@@ -26,16 +26,16 @@ INSERT INTO orders SELECT g, 1 + g % 3000, g / 100.0 FROM generate_series(1, 200
 INSERT INTO lines SELECT 1 + g % 20000, g FROM generate_series(1, 5000) g;
 " >/dev/null
 
-SRC=$(pg_url pgf_src)
-DST=$(pg_url pgf_dst)
+SRC=$(pg_url pgfk_src)
+DST=$(pg_url pgfk_dst)
 fks() { # the target's foreign keys, one line each
-	pg_val pgf_dst "SELECT conrelid::regclass || ' ' || conname || ' ' ||
+	pg_val pgfk_dst "SELECT conrelid::regclass || ' ' || conname || ' ' ||
 		pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f'
 		ORDER BY 1"
 }
 all_same() {
-	pg_same pgf_src pgf_dst customers id && pg_same pgf_src pgf_dst orders id &&
-		pg_same pgf_src pgf_dst lines "order_id, n"
+	pg_same pgfk_src pgfk_dst customers id && pg_same pgfk_src pgfk_dst orders id &&
+		pg_same pgfk_src pgfk_dst lines "order_id, n"
 }
 copy() { "$BARGE" copy "$SRC" "$DST" --state st.db --jobs 2 --chunk-rows 4000 --no-progress "$@"; }
 
@@ -57,7 +57,7 @@ check "truncate re-run exact" all_same
 check "truncate re-run keeps the foreign keys" [ "$(fks)" = "$want" ]
 
 # replace carries deletes of referenced rows (children deleted too)
-pg_sql pgf_src "
+pg_sql pgfk_src "
 DELETE FROM lines WHERE order_id IN (SELECT id FROM orders WHERE customer_id <= 10);
 DELETE FROM orders WHERE customer_id <= 10;
 DELETE FROM customers WHERE id <= 10;
@@ -84,19 +84,19 @@ check "restarted run made the keys again" [ "$(fks)" = "$want" ]
 
 # a table outside the job referencing a table truncate would empty: the
 # run stops before anything changes (never a CASCADE into it)
-pg_sql pgf_dst "CREATE TABLE audit (customer_id bigint REFERENCES customers (id));
+pg_sql pgfk_dst "CREATE TABLE audit (customer_id bigint REFERENCES customers (id));
 INSERT INTO audit VALUES (20);" >/dev/null
 expect_exit 2 "truncate with an outside reference" copy --mode truncate --restart
 check "the error names the outside table" grep -q "audit" "$WORK/last.err"
-check "outside table untouched" [ "$(pg_val pgf_dst "SELECT count(*) FROM audit")" = 1 ]
+check "outside table untouched" [ "$(pg_val pgfk_dst "SELECT count(*) FROM audit")" = 1 ]
 check "job tables untouched" all_same
 check "keys untouched" [ "$(fks | grep -c -v audit)" = 2 ]
 # replace mode leaves that check to PostgreSQL: the chunk deleting a row
 # audit needs fails (a data error naming the constraint), nothing cascades
 expect_exit 1 "replace with an outside reference" copy --mode replace --restart --retries 0
 check "the chunk's error names the constraint" grep -q "audit_customer_id_fkey" "$WORK/last.out"
-check "outside table untouched by replace" [ "$(pg_val pgf_dst "SELECT count(*) FROM audit")" = 1 ]
-pg_sql pgf_dst "DROP TABLE audit" >/dev/null
+check "outside table untouched by replace" [ "$(pg_val pgfk_dst "SELECT count(*) FROM audit")" = 1 ]
+pg_sql pgfk_dst "DROP TABLE audit" >/dev/null
 expect_exit 0 "the same run resumed without the outside table" copy --mode replace
 check "resumed replace exact" all_same
 check "resumed replace made the keys again" [ "$(fks)" = "$want" ]

@@ -156,15 +156,15 @@ expect_exit 0 "PG->SQLite: fix" "$BARGE" fix "$X" sqlite:back.db --chunk-rows 50
 
 # Plan invariants PG -> PG through a rename: numeric sums at two scales
 # (numeric(12,2) and numeric) are one number; a where; a differing max.
-pg_fresh pgi_src
-pg_fresh pgi_dst
-pg_sql pgi_src "CREATE TABLE o(id bigint PRIMARY KEY, cust bigint NOT NULL, amount numeric(12,2), at timestamptz);
+pg_fresh pgvi_src
+pg_fresh pgvi_dst
+pg_sql pgvi_src "CREATE TABLE o(id bigint PRIMARY KEY, cust bigint NOT NULL, amount numeric(12,2), at timestamptz);
 	INSERT INTO o SELECT i, i % 13, i * 0.5, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 hour' FROM generate_series(1, 2000) i;" >/dev/null
-pg_sql pgi_dst "CREATE TABLE o2(id bigint PRIMARY KEY, customer bigint NOT NULL, amount numeric, at timestamptz);
+pg_sql pgvi_dst "CREATE TABLE o2(id bigint PRIMARY KEY, customer bigint NOT NULL, amount numeric, at timestamptz);
 	INSERT INTO o2 SELECT i, i % 13, i * 0.5, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 hour' FROM generate_series(1, 2000) i;" >/dev/null
 cat > inv.yaml <<YAML
-source: $(pg_url pgi_src)
-target: $(pg_url pgi_dst)
+source: $(pg_url pgvi_src)
+target: $(pg_url pgvi_dst)
 tables:
   - name: o
     target: o2
@@ -172,10 +172,10 @@ tables:
       cust: {to: customer}
     invariants: ["sum(amount)", "count(distinct cust)", "max(at) where cust = 3", "avg(amount)"]
 YAML
-check "numeric scales differ in the texts" [ "$(pg_val pgi_src "SELECT sum(amount) FROM o")" != "$(pg_val pgi_dst "SELECT sum(amount) FROM o2")" ]
+check "numeric scales differ in the texts" [ "$(pg_val pgvi_src "SELECT sum(amount) FROM o")" != "$(pg_val pgvi_dst "SELECT sum(amount) FROM o2")" ]
 expect_exit 0 "PG invariants: all hold" "$BARGE" verify inv.yaml --report inv.json
 check "PG invariants: four, equal" py inv.json "len(t['o']['invariants']) == 4 and all(x['equal'] for x in t['o']['invariants']) and t['o']['invariants'][1]['source'] == '13'"
-pg_sql pgi_dst "UPDATE o2 SET at = at + interval '1 second' WHERE id = 1992" >/dev/null
+pg_sql pgvi_dst "UPDATE o2 SET at = at + interval '1 second' WHERE id = 1992" >/dev/null
 expect_exit 1 "PG invariants: a later max(at) where cust = 3: exit 1" "$BARGE" verify inv.yaml --report inv2.json
 check "PG invariants: only max(at) differs" py inv2.json "[x['invariant'] for x in t['o']['invariants'] if not x['equal']] == ['max(at) where cust = 3']"
 finish

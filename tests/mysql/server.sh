@@ -8,6 +8,7 @@
 #          agree by it), local_infile on and durability off (a test server
 #          is thrown away, never recovered); writes $BARGE_TEST_TMP/mysql/env
 #   stop   stop the server and remove its directory
+#   restart  stop it cleanly and start it again on the same data and port
 #   env    print the env file (BARGE_MY_URL, BARGE_MY_SOCKET, ...)
 #
 # Users: root (unix socket only) and barge@127.0.0.1 with no password and
@@ -27,6 +28,33 @@ user_opt() {
 	if [[ $(id -u) -eq 0 ]]; then echo --user=root; fi
 }
 
+# launch DIR PORT: mariadbd on that data directory and port, in the
+# background; prints its pid once it answers, fails if it does not.
+launch() {
+	local dir=$1 port=$2 pid i
+	/usr/sbin/mariadbd --no-defaults $(user_opt) --datadir="$dir/data" \
+		--port="$port" --bind-address=127.0.0.1 --socket="$dir/sock" \
+		--pid-file="$dir/pid" --log-error="$dir/server.log" \
+		--log-bin="$dir/binlog" --server-id=1 --binlog-format=ROW \
+		--local-infile=1 --innodb-flush-log-at-trx-commit=0 \
+		--sync-binlog=0 --innodb-buffer-pool-size=256M \
+		--innodb-log-file-size=256M --max-connections=200 \
+		--character-set-server=utf8mb4 --skip-name-resolve \
+		--max-allowed-packet=256M </dev/null >>"$dir/stdout.log" 2>&1 &
+	pid=$!
+	for i in $(seq 1 300); do
+		if mariadb --no-defaults -uroot --socket="$dir/sock" -e 'SELECT 1' >/dev/null 2>&1; then
+			echo "$pid"
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	return 1
+}
+
 start() {
 	command -v mariadbd >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] ||
 		{ echo "server.sh: no mariadbd (run scripts/bootstrap)" >&2; exit 1; }
@@ -40,26 +68,9 @@ start() {
 	local port tries=0 pid
 	while :; do
 		port=$(free_port)
-		/usr/sbin/mariadbd --no-defaults $(user_opt) --datadir="$dir/data" \
-			--port="$port" --bind-address=127.0.0.1 --socket="$dir/sock" \
-			--pid-file="$dir/pid" --log-error="$dir/server.log" \
-			--log-bin="$dir/binlog" --server-id=1 --binlog-format=ROW \
-			--local-infile=1 --innodb-flush-log-at-trx-commit=0 \
-			--sync-binlog=0 --innodb-buffer-pool-size=256M \
-			--innodb-log-file-size=256M --max-connections=200 \
-			--character-set-server=utf8mb4 --skip-name-resolve \
-			--max-allowed-packet=256M </dev/null >>"$dir/stdout.log" 2>&1 &
-		pid=$!
-		local i
-		for i in $(seq 1 300); do
-			if mariadb --no-defaults -uroot --socket="$dir/sock" -e 'SELECT 1' >/dev/null 2>&1; then
-				break 2
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		if pid=$(launch "$dir" "$port"); then
+			break
+		fi
 		tries=$((tries + 1))
 		if ((tries >= 10)); then
 			cat "$dir/server.log" >&2
@@ -96,6 +107,25 @@ stop() {
 	rm -f "$ENVFILE"
 }
 
+# Stop the server (a clean shutdown: connections are cut) and start it
+# again on the same data, port and socket; the env file gets the new pid.
+restart() {
+	# shellcheck disable=SC1090
+	. "$ENVFILE"
+	local pid i
+	kill "$BARGE_MY_PID" 2>/dev/null || true
+	for i in $(seq 1 300); do kill -0 "$BARGE_MY_PID" 2>/dev/null || break; sleep 0.1; done
+	for i in $(seq 1 50); do
+		if pid=$(launch "$BARGE_MY_DIR" "$BARGE_MY_PORT"); then
+			sed -i "s/^export BARGE_MY_PID=.*/export BARGE_MY_PID=$pid/" "$ENVFILE"
+			return 0
+		fi
+		sleep 0.2 # the port may still be held
+	done
+	echo "server.sh: the server did not come back" >&2
+	return 1
+}
+
 # The client for tests: `server.sh sql [DB] < statements` as root.
 sql() {
 	# shellcheck disable=SC1090
@@ -106,7 +136,8 @@ sql() {
 case ${1:-} in
 start) start ;;
 stop) stop ;;
+restart) restart ;;
 env) cat "$ENVFILE" ;;
 sql) shift; sql "$@" ;;
-*) echo "usage: server.sh start|stop|env|sql" >&2; exit 2 ;;
+*) echo "usage: server.sh start|stop|restart|env|sql" >&2; exit 2 ;;
 esac

@@ -34,9 +34,12 @@ struct barge_conn {
 	char *where;      /* the redacted URL, for messages */
 	int mariadb;      /* the server is MariaDB (else MySQL) */
 	int snapshot;     /* a snapshot transaction is open */
+	unsigned held;    /* the number of the hold this connection took
+			   * (FLUSH TABLES WITH READ LOCK), 0 if none */
 	int in_txn;       /* a target transaction is open */
 	int no_infile;    /* LOAD DATA LOCAL was refused: multi-row INSERT */
 	int zero_dates;   /* enum my_zero_dates */
+	int no_bools;     /* ?booleans=off: tinyint(1) is int64, bit(1) bytes */
 	const void *busy; /* a reader streaming on the connection */
 };
 

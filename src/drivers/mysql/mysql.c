@@ -8,6 +8,7 @@
 
 #include <errmsg.h>
 #include <mysqld_error.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,10 +150,19 @@ int my_quote_lit(struct barge_buf *b, const char *s, size_t n)
 
 /* ---- Connections ---------------------------------------------------------- */
 
+/* Holds of commits (my_snapshot_hold) are numbered in the process;
+ * hold_live is the one in force, 0 when none. */
+static atomic_uint hold_seq;
+static atomic_uint hold_live;
+
 static void my_close(struct barge_conn *c)
 {
 	if (!c)
 		return;
+	if (c->held) { /* closing releases the lock */
+		unsigned live = c->held;
+		atomic_compare_exchange_strong(&hold_live, &live, 0u);
+	}
 	if (c->my)
 		mysql_close(c->my);
 	free(c->db);
@@ -209,7 +219,7 @@ static int check_params(const struct barge_url *url)
 {
 	static const char *const known[] = {
 		"ssl-mode", "ssl-ca", "charset", "socket", "option-file",
-		"zero-dates", NULL,
+		"zero-dates", "booleans", NULL,
 	};
 	for (size_t i = 0; i < url->nparams; i++) {
 		const char *const *k = known;
@@ -218,7 +228,8 @@ static int check_params(const struct barge_url *url)
 		if (!*k)
 			return barge_error_set(BARGE_EUSAGE, "mysql: unknown URL "
 					       "option '%s' (known: ssl-mode, ssl-ca, "
-					       "charset, socket, option-file, zero-dates)",
+					       "charset, socket, option-file, zero-dates, "
+					       "booleans)",
 					       url->params[i].key);
 	}
 	return 0;
@@ -232,6 +243,7 @@ static int my_open(struct barge_conn **out, const struct barge_url *url,
 	const char *socket = barge_url_param(url, "socket");
 	const char *optfile = barge_url_param(url, "option-file");
 	const char *zero = barge_url_param(url, "zero-dates");
+	const char *bools = barge_url_param(url, "booleans");
 	const char *password = url->password;
 	unsigned port = 0;
 	my_bool yes = 1;
@@ -268,6 +280,13 @@ static int my_open(struct barge_conn **out, const struct barge_url *url,
 	else if (zero && strcmp(zero, "error") != 0) {
 		err = barge_error_set(BARGE_EUSAGE, "mysql: zero-dates=%s: expected "
 				      "error or null", zero);
+		goto out;
+	}
+	if (bools && strcmp(bools, "off") == 0)
+		c->no_bools = 1;
+	else if (bools && strcmp(bools, "on") != 0) {
+		err = barge_error_set(BARGE_EUSAGE, "mysql: booleans=%s: expected "
+				      "on or off", bools);
 		goto out;
 	}
 	if ((err = set_ssl(c, url)))
@@ -316,15 +335,61 @@ out:
 
 /*
  * Each connection opens its own `START TRANSACTION WITH CONSISTENT
- * SNAPSHOT`: MySQL cannot hand one snapshot to another session. The
- * proof that they are the same snapshot is the binary log position each
- * transaction saw (MariaDB's binlog_snapshot_file/_position, taken
- * atomically with the snapshot): the token is the leader's, and a worker
- * whose position differs (a write committed in between) gives its
- * snapshot up with BARGE_ENOTFOUND, so the engine takes a new one and the
- * run says it read more than one. A server without a binary log cannot
- * prove it: the token says so, and each join says so on stderr.
+ * SNAPSHOT`: MySQL cannot hand one snapshot to another session. They are
+ * one snapshot if nothing commits between them, so the engine takes them
+ * together under the leader's FLUSH TABLES WITH READ LOCK (snapshot_hold,
+ * as mydumper does): the leader's token then names its hold ("held#N;"),
+ * and a join while hold N is live needs no other proof. Otherwise (no
+ * RELOAD privilege, the lock did not come in time, a worker reconnecting
+ * later) the proof is the binary log position each transaction saw
+ * (MariaDB's binlog_snapshot_file/_position, taken atomically with the
+ * snapshot): a worker whose position differs from the token's (a write
+ * committed in between) gives its snapshot up with BARGE_ENOTFOUND, so the
+ * engine takes a new one and the run says it read more than one. Without
+ * a binary log that cannot be proved: each such join says so on stderr.
  */
+
+#define MY_HOLD_WAIT "10" /* seconds FLUSH TABLES WITH READ LOCK may wait */
+
+static int my_snapshot_hold(struct barge_conn *c)
+{
+	unsigned e;
+	int err;
+
+	if ((err = my_exec(c, "SET SESSION lock_wait_timeout = " MY_HOLD_WAIT,
+			   NULL)))
+		return err;
+	if (mysql_query(c->my, "FLUSH TABLES WITH READ LOCK") == 0) {
+		c->held = atomic_fetch_add(&hold_seq, 1) + 1;
+		atomic_store(&hold_live, c->held);
+		return my_exec(c, "SET SESSION lock_wait_timeout = DEFAULT", NULL);
+	}
+	e = mysql_errno(c->my);
+	if (e != ER_SPECIFIC_ACCESS_DENIED_ERROR && e != ER_LOCK_WAIT_TIMEOUT &&
+	    e != ER_DBACCESS_DENIED_ERROR && e != ER_ACCESS_DENIED_ERROR)
+		return my_fail(c, NULL, "FLUSH TABLES WITH READ LOCK");
+	fprintf(stderr, "barge: mysql: %s: FLUSH TABLES WITH READ LOCK refused "
+		"(%s): the workers' snapshots are compared by binary log "
+		"position instead (a write in between makes a new one)\n",
+		c->where, mysql_error(c->my));
+	if ((err = my_exec(c, "SET SESSION lock_wait_timeout = DEFAULT", NULL)))
+		return err;
+	return barge_error_set(BARGE_ENOTFOUND, "mysql: cannot hold commits");
+}
+
+static int my_snapshot_release(struct barge_conn *c)
+{
+	unsigned live;
+
+	if (!c->held)
+		return 0;
+	/* no join counts on the hold from here on */
+	live = c->held;
+	atomic_compare_exchange_strong(&hold_live, &live, 0u);
+	c->held = 0;
+	return my_exec(c, "UNLOCK TABLES", NULL);
+}
+
 static int snapshot_open(struct barge_conn *c, char *pos, size_t n)
 {
 	MYSQL_RES *res = NULL;
@@ -355,13 +420,17 @@ static int snapshot_open(struct barge_conn *c, char *pos, size_t n)
 
 static int my_snapshot_begin(struct barge_conn *c, char **token)
 {
-	char pos[512];
+	char pos[512], tok[560];
 	int err;
 
 	*token = NULL;
 	if ((err = snapshot_open(c, pos, sizeof pos)))
 		return err;
-	if (!(*token = strdup(pos)))
+	if (c->held)
+		snprintf(tok, sizeof tok, "held#%u;%s", c->held, pos);
+	else
+		snprintf(tok, sizeof tok, "%s", pos);
+	if (!(*token = strdup(tok)))
 		return barge_error_set(BARGE_ENOMEM, "out of memory");
 	return 0;
 }
@@ -369,10 +438,20 @@ static int my_snapshot_begin(struct barge_conn *c, char **token)
 static int my_snapshot_join(struct barge_conn *c, const char *token)
 {
 	char pos[512];
+	unsigned hold = 0;
 	int err;
 
+	if (strncmp(token, "held#", 5) == 0) {
+		hold = (unsigned)strtoul(token + 5, NULL, 10);
+		token = strchr(token, ';') ? strchr(token, ';') + 1 : token;
+	}
 	if ((err = snapshot_open(c, pos, sizeof pos)))
 		return err;
+	/* taken while the leader holds commits: the same snapshot (the
+	 * positions, when there is a binary log, agree all the same) */
+	if (hold && atomic_load(&hold_live) == hold &&
+	    (strcmp(token, "nobinlog") == 0 || strcmp(pos, token) == 0))
+		return 0;
 	if (strcmp(token, "nobinlog") == 0) {
 		fprintf(stderr, "barge: mysql: %s has no binary log: the workers' "
 			"snapshots cannot be proved to be one (enable log_bin, or "
@@ -440,6 +519,8 @@ const struct barge_driver barge_mysql_driver = {
 	.snapshot_begin = my_snapshot_begin,
 	.snapshot_join = my_snapshot_join,
 	.snapshot_end = my_snapshot_end,
+	.snapshot_hold = my_snapshot_hold,
+	.snapshot_release = my_snapshot_release,
 	.list_tables = my_list_tables,
 	.describe = my_describe,
 	.count_rows = my_count_rows,

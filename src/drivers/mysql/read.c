@@ -421,16 +421,14 @@ int my_read_open(struct barge_reader **out, struct barge_conn *c,
 		int type, p, s;
 		my_map_type(cd->engine_type ? cd->engine_type : "", NULL, 0, &type,
 			    &p, &s, &kind);
-		if (kind == MYK_GEOMETRY) {
-			err = barge_error_set(BARGE_EUSAGE, "mysql: table '%s': column "
-					      "%s is a geometry, which barge does not "
-					      "carry yet: leave it out of the plan",
-					      t->name, cd->name);
-			goto out;
-		}
 		if (i)
 			barge_buf_adds(&sql, ", ");
+		/* a geometry travels as its WKB bytes (the SRID is not kept) */
+		if (kind == MYK_GEOMETRY)
+			barge_buf_adds(&sql, "ST_AsWKB(");
 		my_quote(&sql, cd->name);
+		if (kind == MYK_GEOMETRY)
+			barge_buf_adds(&sql, ")");
 		r->cols[i] = cd;
 	}
 	barge_buf_adds(&sql, " FROM ");

@@ -179,7 +179,7 @@ static const struct barge_typemap mysql_typemap[] = {
 	 "decimal(20,0): every value up to 2^64-1, and the same type on both "
 	 "ends of a foreign key"},
 	{"tinyint(1), bit(1)", BARGE_T_BOOL, "a tinyint(1) other than 0 or 1 is "
-	 "an error"},
+	 "an error; ?booleans=off reads them as int64 and bytes"},
 	{"bit(n)", BARGE_T_BYTES, "big-endian bytes"},
 	{"decimal(p,s)", BARGE_T_DECIMAL, "text at the column's scale; a value "
 	 "it would round is an error"},
@@ -200,7 +200,7 @@ static const struct barge_typemap mysql_typemap[] = {
 	{"datetime(6) COMMENT 'barge:timestamptz'", BARGE_T_TIMESTAMPTZ,
 	 "UTC, any year 1-9999, made by barge"},
 	{"binary(16) COMMENT 'barge:uuid'", BARGE_T_UUID, "made by barge"},
-	{"geometry types", BARGE_T_BYTES, "refused (not carried yet)"},
+	{"geometry types", BARGE_T_BYTES, "WKB (ST_AsWKB / ST_GeomFromWKB); the SRID is not kept"},
 };
 
 const struct barge_typemap *my_typemap(size_t *n)
@@ -440,11 +440,10 @@ int my_describe(struct barge_conn *c, const char *table,
 			goto out;
 		my_map_type(row[1], row[3], row[6] && strcmp(row[6], "1") == 0,
 			    &cd->type, &cd->precision, &cd->scale, &kind);
+		/* ?booleans=off: tinyint(1) an integer, bit(1) one byte */
+		if (kind == MYK_BOOL && c->no_bools)
+			cd->type = row[1][0] == 'b' ? BARGE_T_BYTES : BARGE_T_INT64;
 		cd->notnull = strcmp(row[2], "NO") == 0;
-		if (kind == MYK_GEOMETRY &&
-		    (err = barge_table_def_warn(t, "column %s: type %s is not "
-						  "carried (geometry)", cd->name, row[1])))
-			goto out;
 	}
 	if ((err = load_key(c, t)))
 		goto out;
@@ -510,7 +509,9 @@ static int keep_declared(const struct barge_column_def *cd)
 		"enum(", "set(", "bit(", "year", "float", "double", "decimal(",
 		"varchar(", "char(", "binary(", "varbinary(", "datetime",
 		"timestamp(", "tinytext", "mediumtext", "longtext", "tinyblob",
-		"mediumblob", "longblob", NULL,
+		"mediumblob", "longblob", "geometry", "point", "linestring",
+		"polygon", "multipoint", "multilinestring", "multipolygon",
+		"geometrycollection", NULL,
 	};
 	const char *e = cd->engine_type;
 	int type, p, s, keep = 0;
@@ -524,7 +525,7 @@ static int keep_declared(const struct barge_column_def *cd)
 		return 0;
 	my_map_type(e, NULL, 0, &type, &p, &s, &kind);
 	/* a datetime made for a timestamptz is kept by its comment below */
-	return type == cd->type && kind != MYK_GEOMETRY;
+	return type == cd->type;
 }
 
 /*

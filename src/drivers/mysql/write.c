@@ -89,12 +89,6 @@ static int load_columns(struct barge_writer *w, const struct barge_write_req *re
 					      "column %s", w->t->name, cname);
 			goto out;
 		}
-		if (wc->kind == MYK_GEOMETRY) {
-			err = barge_error_set(BARGE_EUSAGE, "mysql: table '%s': column %s "
-					      "is a geometry, which barge does not "
-					      "write yet", w->t->name, cname);
-			goto out;
-		}
 		if (!(wc->name = strdup(cname))) {
 			err = barge_error_set(BARGE_ENOMEM, "out of memory");
 			goto out;
@@ -104,6 +98,13 @@ out:
 	mysql_free_result(res);
 	barge_buf_dispose(&sql);
 	return err;
+}
+
+/* A column LOAD DATA reads into a variable and sets from it. */
+static int via_var(const struct wcol *wc)
+{
+	return wc->convert || wc->kind == MYK_BIT || wc->kind == MYK_BOOL ||
+	       wc->kind == MYK_GEOMETRY;
 }
 
 /* LOAD DATA LOCAL INFILE ... (cols) SET ...: tab-separated, backslash
@@ -121,7 +122,7 @@ static int load_statement(struct barge_writer *w)
 		const struct wcol *wc = &w->cols[i];
 		if (i)
 			barge_buf_adds(s, ", ");
-		if (wc->convert || wc->kind == MYK_BIT || wc->kind == MYK_BOOL)
+		if (via_var(wc))
 			barge_buf_printf(s, "@v%zu", i);
 		else
 			my_quote(s, wc->name);
@@ -129,11 +130,13 @@ static int load_statement(struct barge_writer *w)
 	barge_buf_adds(s, ")");
 	for (size_t i = 0; i < w->ncols; i++) {
 		const struct wcol *wc = &w->cols[i];
-		if (!wc->convert && wc->kind != MYK_BIT && wc->kind != MYK_BOOL)
+		if (!via_var(wc))
 			continue;
 		barge_buf_adds(s, any_set++ ? ", " : " SET ");
 		my_quote(s, wc->name);
-		if (wc->convert)
+		if (wc->kind == MYK_GEOMETRY)
+			barge_buf_printf(s, " = ST_GeomFromWKB(@v%zu)", i);
+		else if (wc->convert)
 			barge_buf_printf(s, " = CONVERT(@v%zu USING utf8mb4)", i);
 		else /* bit(n) as hex digits, booleans as 0/1 */
 			barge_buf_printf(s, " = IF(@v%zu IS NULL, NULL, CAST(CONV(@v%zu, "
@@ -459,13 +462,13 @@ static int insert_batch(struct barge_writer *w, const struct barge_batch *b)
 				barge_buf_adds(&s, ", ");
 			if ((err = check(w, i, &v)))
 				break;
-			if (v.type == BARGE_T_BYTES && w->cols[i].kind == MYK_BIT && !v.null)
-				barge_buf_adds(&s, "CAST(");
+			int bit = w->cols[i].kind == MYK_BIT && !v.null;
+			int geo = w->cols[i].kind == MYK_GEOMETRY && !v.null;
+			barge_buf_adds(&s, bit ? "CAST(" : geo ? "ST_GeomFromWKB(" : "");
 			if ((err = my_literal(&s, &v)))
 				err = barge_error_wrap(err, "mysql: table '%s': column %s",
 						       w->t->name, w->cols[i].name);
-			if (v.type == BARGE_T_BYTES && w->cols[i].kind == MYK_BIT && !v.null)
-				barge_buf_adds(&s, " AS UNSIGNED)");
+			barge_buf_adds(&s, bit ? " AS UNSIGNED)" : geo ? ")" : "");
 		}
 		barge_buf_adds(&s, ")");
 		if (!err && s.len >= INSERT_FLUSH) {
