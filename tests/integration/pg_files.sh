@@ -65,7 +65,6 @@ check "loose: the malformed line is a reject with its line" \
 	grep -q 'loose.jsonl line 3' <<<"$(sqlite3 lst.db "SELECT message FROM rejects")"
 
 expect_exit 0 "pg -> jsonl numbers=string" "$BARGE" copy "$(pg_url pgfl_src)" \
-expect_exit 0 "pg -> jsonl numbers=string" "$BARGE" copy "$(pg_url pgfl_src)" \
 	"file:outs?format=jsonl&numbers=string" --state st.db --no-progress
 check "numbers=string: decimals as strings" grep -qF '"n":"-0.000000000000000000000000000001"' outs/t/part-000000.jsonl
 check "numbers=string: int64 past 2^53 as a string" grep -qF '"i8":"9223372036854775807"' outs/t/part-000000.jsonl
