@@ -1,6 +1,6 @@
 /*
- * The file endpoint (docs/files.md): file:///dir?format=csv|jsonl&
- * compression=none|gzip|zstd&... (or file:rel/dir?...). The folder holds
+ * The file endpoint (docs/files.md): file:///dir?format=csv|jsonl|parquet&
+ * compression=none|gzip|zstd|snappy&... (or file:rel/dir?...). The folder holds
  * one sub-folder per table and manifest.json; each table folder holds
  * its schema (.barge-schema: the columns and the format of its parts)
  * and one part per chunk (part.c). A target only: no transactions, so

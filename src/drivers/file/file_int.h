@@ -13,7 +13,7 @@
  *   parquet_fmt.c  Parquet (src/lib/parquet.c's encoder, its own codec)
  *   manifest.c  manifest.json, from the parts' records
  * A format is a small vtable (struct file_format): begin, row and end
- * of a part for writing; Parquet and Avro join by adding one.
+ * of a part for writing; Avro joins by adding one.
  */
 #ifndef BARGE_FILE_INT_H
 #define BARGE_FILE_INT_H
