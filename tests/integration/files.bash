@@ -35,3 +35,26 @@ if (onDisk !== t.parts.length) { console.log(onDisk + " parts on disk, " + t.par
 if (rows !== Number(want) || t.rows !== rows) { console.log("rows " + rows + " want " + want); process.exit(1); }
 ' "$1" "$2" "$3"
 }
+
+# The exports' source: table t of 3000 rows (texts with delimiters,
+# quotes, line breaks, non-ASCII, '' and NULL; int64 extremes; blobs of
+# 0..8 bytes; dates; timestamps) and an empty table e.
+files_source() { # files_source DB
+	sqlite3 "$1" "
+	CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, note TEXT, big INTEGER,
+		b BLOB, d DATE, ts TIMESTAMP);
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+	INSERT INTO t SELECT i,
+		CASE i % 7 WHEN 0 THEN 'comma, here' WHEN 1 THEN 'quote \"q\" here'
+			WHEN 2 THEN 'line' || char(10) || 'break' || char(13) || char(10) || 'crlf'
+			WHEN 3 THEN 'été ✓ 😀' WHEN 4 THEN '' WHEN 5 THEN NULL
+			ELSE 'tab' || char(9) || 'back\\slash \\N' END,
+		CASE WHEN i % 3 = 0 THEN NULL WHEN i % 3 = 1 THEN '' ELSE 'n' || i END,
+		CASE i % 4 WHEN 0 THEN 9223372036854775807 WHEN 1 THEN -9223372036854775808
+			WHEN 2 THEN 9007199254740993 ELSE i END,
+		CASE WHEN i % 5 = 0 THEN NULL WHEN i % 5 = 1 THEN x'' ELSE randomblob(i % 9) END,
+		date('2000-01-01', '+' || i || ' days'),
+		CASE WHEN i % 6 = 0 THEN NULL ELSE datetime('2020-02-29 23:59:59', '+' || (i * 3607) || ' seconds') END
+	FROM n;
+	CREATE TABLE e(id INTEGER PRIMARY KEY, v TEXT);"
+}

@@ -1,7 +1,9 @@
 # PostgreSQL -> JSON Lines and CSV (docs/files.md): numbers exact (a
 # numeric of 60 digits, int64 extremes), bytes base64, timestamps ISO
 # 8601 with their offset, JSON embedded; two workers on one snapshot;
-# DuckDB reads the parts back and every value equals the source's.
+# DuckDB reads the parts back and every value equals the source's; the
+# same through Parquet parts (zstd pages), read by DuckDB with the types
+# it finds in the file.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.bash"
 . "$HERE/pg.bash"
@@ -91,6 +93,21 @@ if have_duckdb; then
 	check "jsonl, numbers=string: DuckDB reads every value back as in the source" [ "$got" = "$want" ]
 	got=$(duckdb_rows "SELECT $sel FROM (SELECT *, CASE WHEN ba IS NULL THEN NULL ELSE lower(replace(ba, '\\x', '')) END AS hex_ba, CASE WHEN b THEN 'true' WHEN NOT b THEN 'false' END AS b FROM read_csv('outc/t/part-*.csv.gz', header=true, allow_quoted_nulls=false, columns={'id':'BIGINT','n':'VARCHAR','i8':'BIGINT','f8':'DOUBLE','tx':'VARCHAR','ba':'VARCHAR','b':'BOOLEAN','d':'DATE','ts':'TIMESTAMP','tz':'TIMESTAMP','u':'VARCHAR','jb':'VARCHAR'}))" | md5sum)
 	check "csv: DuckDB reads every value back as in the source" [ "$got" = "$want" ]
+else
+	echo "SKIP: DuckDB (tests/node, @duckdb/node-api) is not installed: scripts/bootstrap installs it" >&2
+fi
+
+expect_exit 0 "pg -> parquet (zstd), two workers" "$BARGE" copy "$(pg_url pgf_src)" \
+	"file:outp?format=parquet&compression=zstd" --state st.db --jobs 2 --chunk-rows 4000 --no-progress
+check "parquet: parts" [ "$(ls outp/t/part-*.parquet | wc -l)" -ge 5 ]
+check "parquet: manifest matches" manifest_ok outp t 20000
+if have_duckdb; then
+	# no casts: the values as typed in the file (numeric with no
+	# precision is its exact text; timestamptz is UTC-adjusted micros)
+	got=$(duckdb_rows "SET TimeZone = 'UTC'; SELECT $sel FROM (SELECT * REPLACE (CASE WHEN b THEN 'true' WHEN NOT b THEN 'false' END AS b), lower(hex(ba)) AS hex_ba FROM read_parquet('outp/t/part-*.parquet'))" | md5sum)
+	check "parquet: DuckDB reads every value back as in the source" [ "$got" = "$want" ]
+	check "parquet: DuckDB finds the types in the file" [ "$(duckdb_rows "SELECT string_agg(column_name || ':' || column_type, ',' ORDER BY column_name) FROM (DESCRIBE SELECT * FROM read_parquet('outp/t/part-000000.parquet'))")" = \
+		"b:BOOLEAN,ba:BLOB,d:DATE,f8:DOUBLE,i8:BIGINT,id:BIGINT,jb:JSON,n:VARCHAR,ts:TIMESTAMP,tx:VARCHAR,tz:TIMESTAMP WITH TIME ZONE,u:UUID" ]
 else
 	echo "SKIP: DuckDB (tests/node, @duckdb/node-api) is not installed: scripts/bootstrap installs it" >&2
 fi

@@ -181,8 +181,15 @@ static void test_refused(void)
 	barge_buf_dispose(&out);
 
 	struct barge_url *u = NULL;
-	CHECK_OK(barge_url_parse(&u, "file:/tmp/x?format=parquet"));
+	CHECK_OK(barge_url_parse(&u, "file:/tmp/x?format=avro"));
 	CHECK(file_opts_parse(&o, u) == BARGE_EUSAGE);
+	barge_url_free(u);
+	CHECK_OK(barge_url_parse(&u, "file:/tmp/x?format=csv&compression=snappy"));
+	CHECK(file_opts_parse(&o, u) == BARGE_EUSAGE); /* Parquet's codec only */
+	barge_url_free(u);
+	CHECK_OK(barge_url_parse(&u, "file:/tmp/x?compression=snappy&format=parquet"));
+	CHECK_OK(file_opts_parse(&o, u));
+	CHECK(o.format == &file_parquet_format && file_wrap_comp(&o) == FILE_COMP_NONE);
 	barge_url_free(u);
 	CHECK_OK(barge_url_parse(&u, "file:/tmp/x?delimiter=%22"));
 	CHECK(file_opts_parse(&o, u) == BARGE_EUSAGE); /* the quote */

@@ -1,6 +1,6 @@
 /*
- * The file endpoint (docs/files.md): file:///dir?format=csv|jsonl&
- * compression=none|gzip|zstd&... (or file:rel/dir?...). The folder holds
+ * The file endpoint (docs/files.md): file:///dir?format=csv|jsonl|parquet&
+ * compression=none|gzip|zstd|snappy&... (or file:rel/dir?...). The folder holds
  * one sub-folder per table and manifest.json; each table folder holds
  * its schema (.barge-schema: the columns and the format of its parts)
  * and one part per chunk (part.c). A target only: no transactions, so
@@ -19,7 +19,7 @@
 
 #define SCHEMA_FILE ".barge-schema"
 
-static const char *const comp_names[] = {"none", "gzip", "zstd"};
+static const char *const comp_names[] = {"none", "gzip", "zstd", "snappy"};
 
 static int opt_char(char *out, const char *v, const char *key)
 {
@@ -60,10 +60,10 @@ int file_opts_parse(struct file_opts *o, const struct barge_url *url)
 		if (strcmp(k, "format") == 0) {
 			if (!(o->format = file_format_find(v)))
 				err = barge_error_set(BARGE_EUSAGE, "file URL: unknown format "
-						      "'%s' (this build writes csv and jsonl)", v);
+						      "'%s' (this build writes csv, jsonl and parquet)", v);
 			o->format_set = 1;
 		} else if (strcmp(k, "compression") == 0)
-			err = opt_word(&o->comp, v, k, comp_names, 3);
+			err = opt_word(&o->comp, v, k, comp_names, 4);
 		else if (strcmp(k, "level") == 0) {
 			if ((err = barge_parse_i64(&n, v, "file URL: level")) == 0 &&
 			    (n < 1 || n > 19))
@@ -106,6 +106,11 @@ int file_opts_parse(struct file_opts *o, const struct barge_url *url)
 					      "null, header, bytes, numbers, escape, encoding, "
 					      "sample)", k);
 	}
+	if (err == 0 && o->comp == FILE_COMP_SNAPPY && !o->format->own_codec)
+		err = barge_error_set(BARGE_EUSAGE, "file URL: compression=snappy is "
+				      "for format=parquet only");
+	if (err == 0 && o->comp == FILE_COMP_SNAPPY && o->level)
+		err = barge_error_set(BARGE_EUSAGE, "file URL: snappy has no level");
 	if (err == 0 && o->comp == FILE_COMP_GZIP && o->level > 9)
 		err = barge_error_set(BARGE_EUSAGE, "file URL: gzip's level is 1..9");
 	if (err == 0 && (o->delimiter == o->quote ||
@@ -274,6 +279,8 @@ static int schema_write(const struct barge_conn *c, const struct barge_table_def
 	int err;
 
 	if ((err = file_table_dir(dir, sizeof dir, c->root, t->name)) < 0)
+		return err;
+	if (c->o.format->check && (err = c->o.format->check(&c->o, t)) < 0)
 		return err;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return barge_error_set(BARGE_ERROR, "cannot make the folder %s: %s", dir,

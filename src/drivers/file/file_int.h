@@ -10,9 +10,10 @@
  *               (ISO 8601 times, hex and base64 bytes)
  *   csv.c       CSV (RFC 4180)
  *   jsonl.c     JSON Lines
+ *   parquet_fmt.c  Parquet (src/lib/parquet.c's encoder, its own codec)
  *   manifest.c  manifest.json, from the parts' records
  * A format is a small vtable (struct file_format): begin, row and end
- * of a part for writing; Parquet and Avro join by adding one.
+ * of a part for writing; Avro joins by adding one.
  */
 #ifndef BARGE_FILE_INT_H
 #define BARGE_FILE_INT_H
@@ -26,7 +27,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-enum file_comp { FILE_COMP_NONE = 0, FILE_COMP_GZIP, FILE_COMP_ZSTD };
+/* SNAPPY: Parquet's page codec only (a format with own_codec). */
+enum file_comp { FILE_COMP_NONE = 0, FILE_COMP_GZIP, FILE_COMP_ZSTD, FILE_COMP_SNAPPY };
 enum file_bytes { FILE_BYTES_HEX = 0, FILE_BYTES_BASE64 };
 
 /* What the URL's query says (file.c, file_opts_parse). Read-only once a
@@ -59,6 +61,8 @@ struct file_enc {
 	const struct file_opts *o;
 	const struct barge_table_def *t; /* the columns, in output order */
 	struct barge_buf tmp;
+	struct file_sink *sink; /* the part's, for a format that writes to it
+				 * itself (Parquet) rather than to `out` */
 	void *priv;
 };
 
@@ -73,6 +77,10 @@ struct file_enc {
 struct file_format {
 	const char *name; /* "csv", as in ?format= */
 	const char *ext;  /* the part's extension before any compression's */
+	int own_codec;    /* compression= is the format's own codec: the file
+			   * is not wrapped and its name has no .gz/.zst */
+	/* Refuse (one line) a table the format cannot hold, before any part. */
+	int (*check)(const struct file_opts *o, const struct barge_table_def *t);
 	int (*begin)(struct file_enc *e, struct barge_buf *out);
 	int (*row)(struct file_enc *e, const struct barge_value *vals,
 		   struct barge_buf *out);
@@ -82,6 +90,7 @@ struct file_format {
 
 extern const struct file_format file_csv_format;
 extern const struct file_format file_jsonl_format;
+extern const struct file_format file_parquet_format;
 
 /* ---- format.c ---- */
 
@@ -90,6 +99,9 @@ const struct file_format *file_format_find(const char *name);
 void file_enc_init(struct file_enc *e, const struct file_opts *o,
 		   const struct barge_table_def *t);
 void file_enc_dispose(struct file_enc *e);
+/* The compression that wraps a part's file: none for a format with its
+ * own codec. */
+int file_wrap_comp(const struct file_opts *o);
 /* The format's row, or nothing of it in `out` when it fails. */
 int file_enc_row(struct file_enc *e, const struct barge_value *vals,
 		 struct barge_buf *out);

@@ -13,6 +13,7 @@
 static const struct file_format *const formats[] = {
 	&file_csv_format,
 	&file_jsonl_format,
+	&file_parquet_format,
 	NULL,
 };
 
@@ -31,6 +32,11 @@ void file_enc_init(struct file_enc *e, const struct file_opts *o,
 	e->o = o;
 	e->t = t;
 	barge_buf_init(&e->tmp, BARGE_BATCH_HARD_BYTES);
+}
+
+int file_wrap_comp(const struct file_opts *o)
+{
+	return o->format->own_codec ? FILE_COMP_NONE : o->comp;
 }
 
 void file_enc_dispose(struct file_enc *e)

@@ -164,7 +164,7 @@ out:
 
 int file_manifest_write(const char *root, const struct file_opts *o)
 {
-	static const char *const comps[] = {"none", "gzip", "zstd"};
+	static const char *const comps[] = {"none", "gzip", "zstd", "snappy"};
 	struct barge_buf b;
 	struct totals tot = {0, 0, 0, 0};
 	char path[4200], when[32];

@@ -41,7 +41,7 @@ static const char *comp_ext(int comp)
 void file_part_name(char *buf, size_t n, const struct file_opts *o, int64_t seq)
 {
 	snprintf(buf, n, "part-%06lld.%s%s", (long long)seq, o->format->ext,
-		 comp_ext(o->comp));
+		 comp_ext(file_wrap_comp(o)));
 }
 
 static void part_reset(struct barge_conn *c)
@@ -92,9 +92,11 @@ int file_part_begin(struct barge_conn *c, const struct barge_table_def *t,
 	if ((err = barge_table_def_dup(&c->t, t)) < 0)
 		goto fail;
 	c->sink_live = 1;
-	if ((err = file_sink_init(&c->sink, c->fd, c->o.comp, c->o.level, c->tmp)) < 0)
+	if ((err = file_sink_init(&c->sink, c->fd, file_wrap_comp(&c->o), c->o.level,
+				  c->tmp)) < 0)
 		goto fail;
 	file_enc_init(&c->enc, &c->o, c->t);
+	c->enc.sink = &c->sink;
 	barge_buf_init(&c->out, BARGE_BATCH_HARD_BYTES);
 	barge_buf_init(&c->scratch, BARGE_BATCH_HARD_BYTES);
 	barge_digest_init(&c->digest);
