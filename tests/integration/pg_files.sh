@@ -97,7 +97,7 @@ else
 	echo "SKIP: DuckDB (tests/node, @duckdb/node-api) is not installed: scripts/bootstrap installs it" >&2
 fi
 
-expect_exit 0 "pg -> parquet (zstd), two workers" "$BARGE" copy "$(pg_url pgf_src)" \
+expect_exit 0 "pg -> parquet (zstd), two workers" "$BARGE" copy "$(pg_url pgfl_src)" \
 	"file:outp?format=parquet&compression=zstd" --state st.db --jobs 2 --chunk-rows 4000 --no-progress
 check "parquet: parts" [ "$(ls outp/t/part-*.parquet | wc -l)" -ge 5 ]
 check "parquet: manifest matches" manifest_ok outp t 20000
