@@ -261,7 +261,7 @@ struct barge_driver {
 	unsigned caps;    /* enum barge_caps */
 	/* NULL-terminated URL schemes: the only list of them (url.c asks the
 	 * registry). The first is the canonical name that struct barge_url's
-	 * `scheme` gets ("postgres://" parses as "postgresql"). */
+	 * `scheme` is set to ("postgres://" parses as "postgresql"). */
 	const char *const *schemes;
 
 	int (*open)(struct barge_conn **out, const struct barge_url *url,
