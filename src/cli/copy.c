@@ -2,19 +2,12 @@
  * barge copy SRC DST [options]: the quick path, no plan file.
  */
 #include "cli.h"
+#include "help.h"
 #include "jobopts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void help(void)
-{
-	printf("usage: barge copy SRC DST [options]\n\n"
-	       "Copy tables from SRC to DST in chunks, each one transaction,\n"
-	       "checkpointed in the state store. Run the same command again to\n"
-	       "resume after a failure or a crash.\n\n%s", jobopts_help);
-}
 
 int cmd_copy(int argc, char **argv)
 {
@@ -30,7 +23,7 @@ int cmd_copy(int argc, char **argv)
 	jobopts_init(&o);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			help();
+			cli_help_print(stdout, "copy");
 			return EXIT_DONE;
 		}
 		int r = jobopts_take(&o, argc, argv, &i);

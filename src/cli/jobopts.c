@@ -7,25 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const char jobopts_help[] =
-	"  --state FILE        the state store (default ./barge-state.db)\n"
-	"  --tables a,b        only these tables\n"
-	"  --mode M            insert | upsert | replace | truncate\n"
-	"  --chunk-rows N      rows per chunk, or auto (default: 50000 to 500000\n"
-	"                      by the table's size and --jobs)\n"
-	"  --batch-rows N      rows per batch in memory (default 2000)\n"
-	"  --jobs N            parallel workers (default 1)\n"
-	"  --queue-depth N     batches in flight per worker (default 4)\n"
-	"  --retries N         retries of a transient failure per chunk (default 5)\n"
-	"  --max-failures K    stop after K chunks failed in a row (default 5)\n"
-	"  --restart           start over instead of resuming\n"
-	"  --dry-run           read and check everything, write nothing\n"
-	"  --sample N          with --dry-run: read only N rows per table\n"
-	"  --report FILE       write the figures as JSON\n"
-	"  --progress          progress lines even when stderr is not a terminal\n"
-	"  --no-progress       no progress lines\n"
-	"  --quiet             no summary table\n";
-
 void jobopts_init(struct jobopts *o)
 {
 	memset(o, 0, sizeof *o);

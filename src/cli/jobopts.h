@@ -25,8 +25,7 @@ void jobopts_init(struct jobopts *o);
  * error.
  */
 int jobopts_take(struct jobopts *o, int argc, char **argv, int *i);
-/* The common options' help text. */
-extern const char jobopts_help[];
+/* Their help text is in help_text.c (job_items). */
 
 /* The command line as one string (for the run's record). */
 char *jobopts_command(int argc, char **argv);

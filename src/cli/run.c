@@ -4,22 +4,12 @@
  * --chunk N (with --table T) re-runs one chunk.
  */
 #include "cli.h"
+#include "help.h"
 #include "jobopts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void help(void)
-{
-	printf("usage: barge run PLAN.yaml [options]\n\n"
-	       "Run the plan (see docs/plan.md): resume where an earlier run of\n"
-	       "the same plan stopped, or start one.\n\n"
-	       "  --table T --key K   migrate the one row of table T with key K\n"
-	       "                      (a composite key as comma-separated values)\n"
-	       "  --table T --chunk N re-run chunk N of table T\n%s",
-	       jobopts_help);
-}
 
 /* Keep only the plan tables named in the comma list `names`. */
 static int filter_tables(struct barge_job_table *t, size_t *n, const char *names)
@@ -72,7 +62,7 @@ int cmd_run(int argc, char **argv)
 	jobopts_init(&o);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			help();
+			cli_help_print(stdout, "run");
 			return EXIT_DONE;
 		}
 		int r = jobopts_take(&o, argc, argv, &i);

@@ -10,6 +10,7 @@ T="$WORK/prefix"
 expect_exit 0 "cmake --install" cmake --install "$BUILD_DIR" --prefix "$T"
 check "barge installed" [ -x "$T/bin/barge" ]
 check "headers installed" [ -f "$T/include/barge/barge.h" ] && [ -f "$T/include/barge/driver.h" ]
+check "man pages installed" [ -f "$T/share/man/man1/barge-copy.1" ] && [ -f "$T/share/man/man5/barge-plan.5" ]
 check "static library installed" [ -f "$T/$LIBDIR/libbarge.a" ]
 soname=$(objdump -p "$T/$LIBDIR/libbarge.so" 2>/dev/null | awk '$1 == "SONAME" { print $2 }')
 check "shared library has a SONAME ($soname)" [ "$soname" = "libbarge.so.0" ]
