@@ -13,7 +13,8 @@
 static const struct cli_item job_items[] = {
 	{"--state", "FILE", "the state store (default ./barge-state.db)"},
 	{"--tables", "a,b", "only these tables"},
-	{"--mode", "M", "insert | upsert | replace | truncate"},
+	{"--mode", "insert|upsert|replace|truncate", "how a chunk is written "
+						     "(default insert)"},
 	{"--chunk-rows", "N", "rows per chunk, or auto (default: 50000 to 500000 "
 			      "by the table's size and --jobs)"},
 	{"--batch-rows", "N", "rows per batch in memory (default 2000)"},
