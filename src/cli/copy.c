@@ -43,6 +43,8 @@ int cmd_copy(int argc, char **argv)
 		return cli_usage_error("copy: --table, --key and --chunk go with 'barge run'");
 
 	memset(&job, 0, sizeof job);
+	if (jobopts_apply(&o, &job) != 0)
+		return EXIT_USAGE;
 	barge_settings_builtin(&job.defaults);
 	struct barge_settings set = o.set;
 	barge_settings_inherit(&set, &job.defaults);
@@ -72,7 +74,6 @@ int cmd_copy(int argc, char **argv)
 	job.restart = o.restart;
 	job.dry_run = o.dry_run;
 	job.sample = o.sample;
-	job.progress = o.progress;
 	job.command = command;
 
 	if (barge_job_run(&job, &res) < 0) {

@@ -26,9 +26,19 @@ static const struct cli_item job_items[] = {
 	{"--dry-run", NULL, "read and check everything, write nothing"},
 	{"--sample", "N", "with --dry-run: read only N rows per table"},
 	{"--report", "FILE", "write the figures as JSON"},
-	{"--progress", NULL, "progress lines even when stderr is not a terminal"},
+	{"--progress", NULL, "progress lines even when stderr is not a terminal "
+			     "(drawn in place on a terminal, unless --quiet, "
+			     "--verbose or --log-format json)"},
 	{"--no-progress", NULL, "no progress lines"},
-	{"--quiet", NULL, "no summary table"},
+	{"--quiet", NULL, "no summary table and no progress lines: only errors "
+			  "on stderr"},
+	{"--verbose", NULL, "a line on stderr for each chunk: done (rows, "
+			    "rejects, digest, seconds), retried or failed (why)"},
+	{"--log-format", "text|json", "json: stderr is JSON lines, one object "
+				      "per chunk (ts, event, run, table, chunk, "
+				      "outcome, rows, rejected, digest, "
+				      "seconds, message), one at the run's end "
+				      "and one per error; no progress lines"},
 	{NULL, NULL, NULL},
 };
 static const struct cli_section job_options = {"OPTIONS", NULL, job_items};

@@ -12,7 +12,7 @@ void jobopts_init(struct jobopts *o)
 	memset(o, 0, sizeof *o);
 	barge_settings_unset(&o->set);
 	o->state = "barge-state.db";
-	o->progress = isatty(2) ? 1 : 0;
+	o->progress = -1; /* by the terminal (jobopts_apply) */
 	o->only_chunk = -1;
 }
 
@@ -34,7 +34,8 @@ int jobopts_take(struct jobopts *o, int argc, char **argv, int *i)
 	static const char *const valued[] = {
 		"--state", "--tables", "--mode", "--chunk-rows", "--batch-rows",
 		"--jobs", "--queue-depth", "--retries", "--max-failures",
-		"--sample", "--report", "--table", "--key", "--chunk", NULL,
+		"--sample", "--report", "--table", "--key", "--chunk",
+		"--log-format", NULL,
 	};
 	const char *val = NULL;
 	for (size_t k = 0; valued[k]; k++) {
@@ -90,9 +91,35 @@ int jobopts_take(struct jobopts *o, int argc, char **argv, int *i)
 	else if (strcmp(a, "--progress") == 0) o->progress = 1;
 	else if (strcmp(a, "--no-progress") == 0) o->progress = 0;
 	else if (strcmp(a, "--quiet") == 0) o->quiet = 1;
-	else
+	else if (strcmp(a, "--verbose") == 0) o->verbose = 1;
+	else if (strcmp(a, "--log-format") == 0) {
+		if (strcmp(val, "json") != 0 && strcmp(val, "text") != 0) {
+			cli_usage_error("--log-format is text or json, not '%s'", val);
+			return -EXIT_USAGE;
+		}
+		o->log_json = strcmp(val, "json") == 0;
+		cli_log_json = o->log_json;
+	} else
 		return 0;
 	return 1;
+}
+
+int jobopts_apply(const struct jobopts *o, struct barge_job *job)
+{
+	if (o->log_json && o->progress == 1)
+		return cli_usage_error("--progress and --log-format json do not go "
+				       "together: stderr is JSON lines");
+	if (o->quiet && o->verbose)
+		return cli_usage_error("--quiet and --verbose do not go together");
+	/* progress lines are drawn only on a terminal, and not over the
+	 * lines of --verbose or --log-format json, unless asked for */
+	job->progress = o->progress >= 0 ? o->progress
+		: isatty(2) && !o->quiet && !o->verbose && !o->log_json;
+	cli_log_verbose = o->verbose;
+	cli_log_json = o->log_json;
+	if (o->verbose || o->log_json)
+		job->on_chunk = cli_log_chunk;
+	return 0;
 }
 
 char *jobopts_command(int argc, char **argv)
@@ -255,6 +282,7 @@ int jobopts_finish(const struct jobopts *o, const struct barge_job *job,
 	int64_t rejected = 0, failed = 0;
 	if (!o->quiet)
 		print_summary(job, res);
+	cli_log_run(res);
 	if (o->report && write_report(o->report, job, res) != 0)
 		return EXIT_FAILED;
 	for (size_t i = 0; i < res->ntables; i++) {

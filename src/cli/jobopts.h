@@ -12,7 +12,8 @@ struct jobopts {
 	const char *state;
 	const char *report;
 	const char *tables;        /* comma list, or NULL */
-	int restart, dry_run, progress, quiet;
+	int restart, dry_run, quiet, verbose, log_json;
+	int progress;              /* 1 --progress, 0 --no-progress, -1 neither */
 	int64_t sample;
 	const char *only_table, *only_key;
 	int64_t only_chunk;        /* -1 = none */
@@ -26,6 +27,10 @@ void jobopts_init(struct jobopts *o);
  */
 int jobopts_take(struct jobopts *o, int argc, char **argv, int *i);
 /* Their help text is in help_text.c (job_items). */
+
+/* Set the job's progress and chunk logging from the options: 0, or
+ * EXIT_USAGE after printing why they do not go together. */
+int jobopts_apply(const struct jobopts *o, struct barge_job *job);
 
 /* The command line as one string (for the run's record). */
 char *jobopts_command(int argc, char **argv);

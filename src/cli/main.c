@@ -33,7 +33,7 @@ int cli_fail(void)
 {
 	int code = barge_error_code();
 	const char *msg = barge_error_last();
-	fprintf(stderr, "barge: %s\n", msg[0] ? msg : "failed");
+	cli_log_error(msg[0] ? msg : "failed");
 	return code == BARGE_EUSAGE || code == BARGE_ENOTFOUND ? EXIT_USAGE
 							       : EXIT_FAILED;
 }
@@ -41,11 +41,11 @@ int cli_fail(void)
 int cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("barge: ", stderr);
+	char msg[1024];
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	cli_log_error(msg);
 	return EXIT_USAGE;
 }
 

@@ -82,10 +82,12 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("--key needs --table");
 	if (o.only_key && o.only_chunk >= 0)
 		return cli_usage_error("--key and --chunk do not go together");
+	memset(&job, 0, sizeof job);
+	if (jobopts_apply(&o, &job) != 0)
+		return EXIT_USAGE;
 	if (barge_plan_load(&plan, path) < 0)
 		return cli_fail();
 
-	memset(&job, 0, sizeof job);
 	struct barge_settings builtin;
 	barge_settings_builtin(&builtin);
 	job.defaults = o.set;
@@ -115,7 +117,6 @@ int cmd_run(int argc, char **argv)
 	job.restart = o.restart;
 	job.dry_run = o.dry_run;
 	job.sample = o.sample;
-	job.progress = o.progress;
 	job.command = command;
 	if (o.only_key) {
 		job.action = BARGE_JOB_ROW;
