@@ -22,6 +22,8 @@ int cmd_fix(int argc, char **argv);
 /* verify and fix share their options and output (verify.c). */
 int verify_cli(int argc, char **argv, int fix);
 int cmd_rejects(int argc, char **argv);
+/* barge --version (version.c) */
+int cli_version(void);
 
 /* stderr's logging (log.c): --log-format json sets cli_log_json (JSON
  * lines), --verbose cli_log_verbose (a line per chunk). */
