@@ -1,5 +1,6 @@
 # Writes OUT (a header) with BARGE_GIT_REVISION: the source's git revision
-# (its commit, with -dirty when changed), or BARGE_GIT_REVISION_OVERRIDE when
+# (its commit, with -dirty when changed), or REV_OVERRIDE (the cache variable
+# BARGE_GIT_REVISION) when
 # given, or "unknown" outside a git checkout. Run at every build; the file
 # is rewritten only when the revision changed, so nothing rebuilds else.
 if(DEFINED REV_OVERRIDE AND NOT REV_OVERRIDE STREQUAL "")
