@@ -26,9 +26,9 @@ static const struct cli_item job_items[] = {
 	{"--dry-run", NULL, "read and check everything, write nothing"},
 	{"--sample", "N", "with --dry-run: read only N rows per table"},
 	{"--report", "FILE", "write the figures as JSON"},
-	{"--progress", NULL, "progress lines even when stderr is not a terminal "
-			     "(drawn in place on a terminal, unless --quiet, "
-			     "--verbose or --log-format json)"},
+	{"--progress", NULL, "progress lines even when stderr is not a terminal, "
+			     "or with --quiet or --verbose (by default they are "
+			     "drawn on a terminal only)"},
 	{"--no-progress", NULL, "no progress lines"},
 	{"--quiet", NULL, "no summary table and no progress lines: only errors "
 			  "on stderr"},
