@@ -116,7 +116,8 @@ void cli_help_main(FILE *f)
 	for (size_t i = 0; cli_pages[i]; i++)
 		if (cli_pages[i]->section == 1 && strcmp(cli_pages[i]->name, "barge") != 0)
 			fprintf(f, "  %-8s %s\n", cli_pages[i]->name, cli_pages[i]->summary);
-	fputs("\nEndpoints: sqlite:PATH, postgresql://USER@HOST:PORT/DB.\n"
+	fputs("\nEndpoints: sqlite:PATH, postgresql://USER@HOST:PORT/DB, "
+	      "mysql://USER@HOST/DB,\nfile:///DIR?format=csv|jsonl (a target).\n"
 	      "Exit codes: 0 done, 1 failed or aborted, 2 usage or configuration "
 	      "error, 3 done with rejected rows.\n", f);
 }

@@ -84,7 +84,9 @@ static const struct cli_page page_barge = {
 	"are recorded. Running the same command again resumes where it stopped."
 	"\n\n"
 	"Endpoints are URLs: sqlite:PATH or sqlite:///ABS/PATH, "
-	"postgresql://USER@HOST:PORT/DB. The commands are barge-inspect(1), "
+	"postgresql://USER@HOST:PORT/DB, mysql://USER@HOST/DB (when built with "
+	"libmariadb), file:///DIR?format=csv|jsonl (a folder of files, as a "
+	"target). The commands are barge-inspect(1), "
 	"barge-init(1), barge-copy(1), barge-run(1), barge-status(1), "
 	"barge-verify(1), barge-fix(1) and barge-rejects(1); plan files are "
 	"described in barge-plan(5).",

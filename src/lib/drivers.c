@@ -11,14 +11,23 @@
 
 extern const struct barge_driver barge_sqlite_driver;
 extern const struct barge_driver barge_postgres_driver;
-
-#define NBUILTIN 2
+extern const struct barge_driver barge_file_driver;
+#ifdef BARGE_HAVE_MYSQL
+extern const struct barge_driver barge_mysql_driver;
+#define NBUILTIN 4
+#else
+#define NBUILTIN 3
+#endif
 #define MAX_REGISTERED 8
 
 /* the compiled-in drivers, then the registered ones (NULL-terminated) */
 static const struct barge_driver *all_drivers[NBUILTIN + MAX_REGISTERED + 1] = {
 	&barge_sqlite_driver,
 	&barge_postgres_driver,
+	&barge_file_driver,
+#ifdef BARGE_HAVE_MYSQL
+	&barge_mysql_driver,
+#endif
 	NULL,
 };
 

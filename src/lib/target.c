@@ -238,6 +238,15 @@ int engine_prepare_target(struct ctx *cx)
 			char msg[256];
 			snprintf(msg, sizeof msg, "created target table %s", t->target_name);
 			barge_state_log(cx->st, cx->run, 0, "create", msg);
+		} else if (!(cx->dst.drv->caps & BARGE_CAP_TXN) &&
+			   cx->job->action == BARGE_JOB_COPY) {
+			/* a target of parts writes what lists them (a file
+			 * target's manifest) in finish_tables: after every
+			 * run, not only the one that made the table */
+			char fkey[300];
+			snprintf(fkey, sizeof fkey, "finish:%s", t->src->name);
+			if ((err = barge_state_flag_set(cx->st, cx->run, fkey, "todo")) < 0)
+				goto out;
 		}
 		/* a one-row run never empties a table: it re-migrates its row */
 		if (t->jt->settings.mode == BARGE_MODE_TRUNCATE &&

@@ -22,6 +22,7 @@ lib_version() { # lib_version NAME PACKAGE: ok when barge names NAME/<its versio
 	v=${v#*:}
 	v=${v%%-*}
 	v=${v%%+*}
+	v=${v%.dfsg*}
 	check "$1 $v (from $2)" grep -qE "(^| )$1/$v( |$)" version.out
 }
 lib_version libpq libpq5
@@ -29,4 +30,14 @@ lib_version sqlite libsqlite3-0
 lib_version libyaml libyaml-0-2
 lib_version xxhash libxxhash0
 lib_version pcre2 libpcre2-8-0
+lib_version zlib zlib1g
+lib_version zstd libzstd1
+lib_version libsodium libsodium23
+# the MySQL driver is built when libmariadb is there (CMakeLists.txt)
+# (Connector/C's own version, which Debian's package number, the server's,
+# does not carry: its pkg-config file does)
+if pkg-config --exists libmariadb; then
+	v=$(pkg-config --modversion libmariadb)
+	check "libmariadb $v" grep -qE "(^| )libmariadb/$v( |$)" version.out
+fi
 finish

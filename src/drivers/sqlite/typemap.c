@@ -131,7 +131,11 @@ void sq_map_type(const char *decl, int *type, int *precision, int *scale)
 
 int sq_create_type(struct barge_buf *b, const struct barge_column_def *c)
 {
-	if (c->engine_type) {
+	/* another engine's declaration SQLite cannot parse (MySQL's
+	 * enum('a','b'), bigint(20) unsigned) gets barge's choice */
+	const char *close = c->engine_type ? strchr(c->engine_type, ')') : NULL;
+	if (c->engine_type && !strpbrk(c->engine_type, "'\"") &&
+	    (!close || !close[1])) {
 		int t, p, s;
 		sq_map_type(c->engine_type, &t, &p, &s);
 		if (t == c->type)
