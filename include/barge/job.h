@@ -67,6 +67,24 @@ enum barge_job_action {
 	BARGE_JOB_ROW,      /* migrate one row (table + key text) */
 };
 
+/*
+ * One chunk's outcome, passed to barge_job.on_chunk: a chunk done, a
+ * transient failure about to be retried, a chunk failed for good, or one
+ * skipped (its table is over its error budget). The strings are valid only
+ * during the call.
+ */
+struct barge_chunk_event {
+	int64_t run_id;
+	const char *table;    /* the source table */
+	int64_t chunk;        /* the chunk's number within its table */
+	const char *outcome;  /* "done", "retry", "failed" or "skipped" */
+	int attempt;          /* 0 the first time, 1 the first retry, ... */
+	int64_t rows_read, rows_written, rows_rejected; /* 0 unless done */
+	const char *digest;   /* 32 hex digits when done, else NULL */
+	double seconds;       /* the attempt's wall time */
+	const char *message;  /* why, unless done (then NULL) */
+};
+
 /* The job, the caller's: every pointer is borrowed for the call only. */
 struct barge_job {
 	const char *source;     /* URL */
@@ -85,6 +103,11 @@ struct barge_job {
 	const char *command;     /* for the run's config (audit), may be NULL */
 	int progress;            /* 1 = live progress lines on stderr */
 	FILE *progress_out;
+	/* Called at each chunk's outcome (NULL = not), from the worker
+	 * threads, several at a time with --jobs: it must be thread-safe
+	 * and quick (it holds up its worker). */
+	void (*on_chunk)(const struct barge_chunk_event *ev, void *arg);
+	void *on_chunk_arg;
 };
 
 /* Per-table figures of a finished job, from the state store. The strings

@@ -22,6 +22,20 @@ int cmd_fix(int argc, char **argv);
 /* verify and fix share their options and output (verify.c). */
 int verify_cli(int argc, char **argv, int fix);
 int cmd_rejects(int argc, char **argv);
+/* barge --version (version.c) */
+int cli_version(void);
+
+/* stderr's logging (log.c): --log-format json sets cli_log_json (JSON
+ * lines), --verbose cli_log_verbose (a line per chunk). */
+struct barge_chunk_event;
+struct barge_job_result;
+extern int cli_log_json, cli_log_verbose;
+/* A barge_job.on_chunk: a line per chunk outcome when either is set. */
+void cli_log_chunk(const struct barge_chunk_event *ev, void *arg);
+/* The run's end as a JSON line (only with cli_log_json). */
+void cli_log_run(const struct barge_job_result *res);
+/* An error line: "barge: MSG", or a JSON "error" event. */
+void cli_log_error(const char *msg);
 
 /* Print "barge: <message>" for the last library error to stderr and map its
  * code to an exit code (usage/not-found errors -> 2, others -> 1). */

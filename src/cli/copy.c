@@ -2,19 +2,12 @@
  * barge copy SRC DST [options]: the quick path, no plan file.
  */
 #include "cli.h"
+#include "help.h"
 #include "jobopts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void help(void)
-{
-	printf("usage: barge copy SRC DST [options]\n\n"
-	       "Copy tables from SRC to DST in chunks, each one transaction,\n"
-	       "checkpointed in the state store. Run the same command again to\n"
-	       "resume after a failure or a crash.\n\n%s", jobopts_help);
-}
 
 int cmd_copy(int argc, char **argv)
 {
@@ -28,7 +21,7 @@ int cmd_copy(int argc, char **argv)
 	char *command = NULL;
 
 	jobopts_init(&o);
-	if ((rc = jobopts_args(&o, argc, argv, "copy", help, pos, 2, &npos,
+	if ((rc = jobopts_args(&o, argc, argv, "copy", pos, 2, &npos,
 			       "too many arguments")) >= 0)
 		return rc;
 	if (npos != 2)
@@ -37,6 +30,8 @@ int cmd_copy(int argc, char **argv)
 		return cli_usage_error("copy: --table, --key and --chunk go with 'barge run'");
 
 	memset(&job, 0, sizeof job);
+	if (jobopts_apply(&o, &job) != 0)
+		return EXIT_USAGE;
 	barge_settings_builtin(&job.defaults);
 	struct barge_settings set = o.set;
 	barge_settings_inherit(&set, &job.defaults);

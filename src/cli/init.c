@@ -6,23 +6,13 @@
  * types. Nothing is opened on the target side: DST is only checked.
  */
 #include "cli.h"
+#include "help.h"
 #include "plan.h"
 #include "barge/barge.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void usage(FILE *f)
-{
-	fputs("usage: barge init SRC DST [--tables a,b] > plan.yaml\n"
-	      "\n"
-	      "Print a plan for copying SRC to DST: tables parents first, their keys\n"
-	      "and columns with types, as commented YAML to edit before\n"
-	      "`barge run plan.yaml`. The format is described in docs/plan.md.\n"
-	      "\n"
-	      "  --tables a,b   only these tables\n", f);
-}
 
 /*
  * The URL as it goes into the plan: a password never does (plans are
@@ -60,7 +50,7 @@ int cmd_init(int argc, char **argv)
 	memset(&in, 0, sizeof in);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
+			cli_help_print(stdout, "init");
 			return EXIT_DONE;
 		} else if (strncmp(argv[i], "--tables=", 9) == 0) {
 			only = argv[i] + 9;

@@ -8,24 +8,12 @@
  * src/lib/inspect.c and inspect_print.c); this file is the command line.
  */
 #include "cli.h"
+#include "help.h"
 #include "barge/barge.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void usage(FILE *f)
-{
-	fputs("usage: barge inspect SRC [--format text|json] [--tables a,b] [--no-audit]\n"
-	      "\n"
-	      "Describe a source: tables, columns (engine type -> logical type), keys,\n"
-	      "foreign keys, row counts and problems found in the data, then the load\n"
-	      "order (parents first) and the driver's type mapping.\n"
-	      "\n"
-	      "  --format text|json  report format (default text)\n"
-	      "  --tables a,b        only these tables\n"
-	      "  --no-audit          skip the scan of the data for problems\n", f);
-}
 
 /*
  * An option's value: "--opt VALUE" or "--opt=VALUE". Returns the value (and
@@ -61,7 +49,7 @@ int cmd_inspect(int argc, char **argv)
 		const char *v;
 		int missing = 0;
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			usage(stdout);
+			cli_help_print(stdout, "inspect");
 			return EXIT_DONE;
 		} else if ((v = opt_value(argc, argv, &i, "--format", &missing))) {
 			format = v;

@@ -1,5 +1,6 @@
 #include "jobopts.h"
 #include "cli.h"
+#include "help.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -7,31 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-const char jobopts_help[] =
-	"  --state FILE        the state store (default ./barge-state.db)\n"
-	"  --tables a,b        only these tables\n"
-	"  --mode M            insert | upsert | replace | truncate\n"
-	"  --chunk-rows N      rows per chunk, or auto (default: 50000 to 500000\n"
-	"                      by the table's size and --jobs)\n"
-	"  --batch-rows N      rows per batch in memory (default 2000)\n"
-	"  --jobs N            parallel workers (default 1)\n"
-	"  --queue-depth N     batches in flight per worker (default 4)\n"
-	"  --retries N         retries of a transient failure per chunk (default 5)\n"
-	"  --max-failures K    stop after K chunks failed in a row (default 5)\n"
-	"  --restart           start over instead of resuming\n"
-	"  --dry-run           read and check everything, write nothing\n"
-	"  --sample N          with --dry-run: read only N rows per table\n"
-	"  --report FILE       write the figures as JSON\n"
-	"  --progress          progress lines even when stderr is not a terminal\n"
-	"  --no-progress       no progress lines\n"
-	"  --quiet             no summary table\n";
-
 void jobopts_init(struct jobopts *o)
 {
 	memset(o, 0, sizeof *o);
 	barge_settings_unset(&o->set);
 	o->state = "barge-state.db";
-	o->progress = isatty(2) ? 1 : 0;
+	o->progress = -1; /* by the terminal (jobopts_apply) */
 	o->only_chunk = -1;
 }
 
@@ -46,13 +28,12 @@ static int num(int64_t *out, const char *opt, const char *v, int64_t min)
 }
 
 int jobopts_args(struct jobopts *o, int argc, char **argv, const char *cmd,
-		 void (*help)(void), const char **pos, int max, int *npos,
-		 const char *too_many)
+		 const char **pos, int max, int *npos, const char *too_many)
 {
 	*npos = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			help();
+			cli_help_print(stdout, cmd);
 			return EXIT_DONE;
 		}
 		int r = jobopts_take(o, argc, argv, &i);
@@ -77,7 +58,8 @@ int jobopts_take(struct jobopts *o, int argc, char **argv, int *i)
 	static const char *const valued[] = {
 		"--state", "--tables", "--mode", "--chunk-rows", "--batch-rows",
 		"--jobs", "--queue-depth", "--retries", "--max-failures",
-		"--sample", "--report", "--table", "--key", "--chunk", NULL,
+		"--sample", "--report", "--table", "--key", "--chunk",
+		"--log-format", NULL,
 	};
 	const char *val = NULL;
 	for (size_t k = 0; valued[k]; k++) {
@@ -133,7 +115,15 @@ int jobopts_take(struct jobopts *o, int argc, char **argv, int *i)
 	else if (strcmp(a, "--progress") == 0) o->progress = 1;
 	else if (strcmp(a, "--no-progress") == 0) o->progress = 0;
 	else if (strcmp(a, "--quiet") == 0) o->quiet = 1;
-	else
+	else if (strcmp(a, "--verbose") == 0) o->verbose = 1;
+	else if (strcmp(a, "--log-format") == 0) {
+		if (strcmp(val, "json") != 0 && strcmp(val, "text") != 0) {
+			cli_usage_error("--log-format is text or json, not '%s'", val);
+			return -EXIT_USAGE;
+		}
+		o->log_json = strcmp(val, "json") == 0;
+		cli_log_json = o->log_json;
+	} else
 		return 0;
 	return 1;
 }
@@ -148,8 +138,25 @@ void jobopts_job(const struct jobopts *o, struct barge_job *job,
 	job->restart = o->restart;
 	job->dry_run = o->dry_run;
 	job->sample = o->sample;
-	job->progress = o->progress;
 	job->command = command;
+}
+
+int jobopts_apply(const struct jobopts *o, struct barge_job *job)
+{
+	if (o->log_json && o->progress == 1)
+		return cli_usage_error("--progress and --log-format json do not go "
+				       "together: stderr is JSON lines");
+	if (o->quiet && o->verbose)
+		return cli_usage_error("--quiet and --verbose do not go together");
+	/* progress lines are drawn only on a terminal, and not over the
+	 * lines of --verbose or --log-format json, unless asked for */
+	job->progress = o->progress >= 0 ? o->progress
+		: isatty(2) && !o->quiet && !o->verbose && !o->log_json;
+	cli_log_verbose = o->verbose;
+	cli_log_json = o->log_json;
+	if (o->verbose || o->log_json)
+		job->on_chunk = cli_log_chunk;
+	return 0;
 }
 
 char *jobopts_command(int argc, char **argv)
@@ -312,6 +319,7 @@ int jobopts_finish(const struct jobopts *o, const struct barge_job *job,
 	int64_t rejected = 0, failed = 0;
 	if (!o->quiet)
 		print_summary(job, res);
+	cli_log_run(res);
 	if (o->report && write_report(o->report, job, res) != 0)
 		return EXIT_FAILED;
 	for (size_t i = 0; i < res->ntables; i++) {

@@ -3,6 +3,7 @@
  */
 #include "barge/barge.h"
 #include "cli.h"
+#include "help.h"
 #include "engine.h"
 
 #include <signal.h>
@@ -11,36 +12,28 @@
 #include <stdio.h>
 #include <string.h>
 
+/* What each does is its page's summary (help_text.c). */
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
-	const char *what;
 } commands[] = {
-	{"inspect", cmd_inspect, "audit a source: tables, types, keys, FKs, counts, problems"},
-	{"init", cmd_init, "print an editable plan built from inspecting a source"},
-	{"copy", cmd_copy, "copy tables from SRC to DST (no plan file)"},
-	{"run", cmd_run, "run a plan file"},
-	{"status", cmd_status, "progress, throughput and failures of a run"},
-	{"verify", cmd_verify, "prove SRC and DST equal, or name every differing row"},
-	{"fix", cmd_fix, "re-copy exactly the rows verify finds different"},
-	{"rejects", cmd_rejects, "the rows a run rejected, and why"},
+	{"inspect", cmd_inspect},
+	{"init", cmd_init},
+	{"copy", cmd_copy},
+	{"run", cmd_run},
+	{"status", cmd_status},
+	{"verify", cmd_verify},
+	{"fix", cmd_fix},
+	{"rejects", cmd_rejects},
+	/* hidden: the build writes the man pages with it */
+	{"man-pages", cmd_man_pages},
 };
-
-static void usage(FILE *o)
-{
-	fprintf(o, "usage: barge COMMAND [ARGS]   (barge COMMAND --help for more)\n\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(o, "  %-8s %s\n", commands[i].name, commands[i].what);
-	fprintf(o, "\nEndpoints: sqlite:PATH (more engines are coming).\n"
-		   "Exit codes: 0 done, 1 failed or aborted, 2 usage or configuration "
-		   "error, 3 done with rejected rows.\n");
-}
 
 int cli_fail(void)
 {
 	int code = barge_error_code();
 	const char *msg = barge_error_last();
-	fprintf(stderr, "barge: %s\n", msg[0] ? msg : "failed");
+	cli_log_error(msg[0] ? msg : "failed");
 	return code == BARGE_EUSAGE || code == BARGE_ENOTFOUND ? EXIT_USAGE
 							       : EXIT_FAILED;
 }
@@ -48,11 +41,11 @@ int cli_fail(void)
 int cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("barge: ", stderr);
+	char msg[1024];
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	cli_log_error(msg);
 	return EXIT_USAGE;
 }
 
@@ -65,16 +58,15 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		cli_help_main(stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("barge %s\n", barge_version());
-		return EXIT_DONE;
+		return cli_version();
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		usage(stdout);
+		cli_help_main(stdout);
 		return EXIT_DONE;
 	}
 	/* SQLite's memory statistics take one process-wide mutex on every

@@ -5,6 +5,7 @@
  */
 #include "barge/barge.h"
 #include "cli.h"
+#include "help.h"
 #include "state.h"
 #include "util.h"
 
@@ -18,15 +19,6 @@ struct out {
 	int fmt;
 	long long n;
 };
-
-static void help(void)
-{
-	printf("usage: barge rejects [--state FILE] [--run ID] [--table T]\n"
-	       "                     [--format text|json|csv]\n\n"
-	       "The rejected rows of the newest run in the state file (or run ID):\n"
-	       "table, source key, rule, message and the source row as JSON.\n"
-	       "json is one object per line; csv has a header line.\n");
-}
 
 static void csv_field(const char *s)
 {
@@ -106,7 +98,7 @@ int cmd_rejects(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			help();
+			cli_help_print(stdout, "rejects");
 			return EXIT_DONE;
 		}
 		if (i + 1 >= argc)

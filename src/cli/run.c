@@ -4,22 +4,12 @@
  * --chunk N (with --table T) re-runs one chunk.
  */
 #include "cli.h"
+#include "help.h"
 #include "jobopts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void help(void)
-{
-	printf("usage: barge run PLAN.yaml [options]\n\n"
-	       "Run the plan (see docs/plan.md): resume where an earlier run of\n"
-	       "the same plan stopped, or start one.\n\n"
-	       "  --table T --key K   migrate the one row of table T with key K\n"
-	       "                      (a composite key as comma-separated values)\n"
-	       "  --table T --chunk N re-run chunk N of table T\n%s",
-	       jobopts_help);
-}
 
 /* Keep only the plan tables named in the comma list `names`. */
 static int filter_tables(struct barge_job_table *t, size_t *n, const char *names)
@@ -70,7 +60,7 @@ int cmd_run(int argc, char **argv)
 	int rc = EXIT_USAGE, r, npath = 0;
 
 	jobopts_init(&o);
-	if ((r = jobopts_args(&o, argc, argv, "run", help, &path, 1, &npath,
+	if ((r = jobopts_args(&o, argc, argv, "run", &path, 1, &npath,
 			      "one plan file at a time")) >= 0)
 		return r;
 	if (!path)
@@ -79,10 +69,12 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("--key needs --table");
 	if (o.only_key && o.only_chunk >= 0)
 		return cli_usage_error("--key and --chunk do not go together");
+	memset(&job, 0, sizeof job);
+	if (jobopts_apply(&o, &job) != 0)
+		return EXIT_USAGE;
 	if (barge_plan_load(&plan, path) < 0)
 		return cli_fail();
 
-	memset(&job, 0, sizeof job);
 	struct barge_settings builtin;
 	barge_settings_builtin(&builtin);
 	job.defaults = o.set;

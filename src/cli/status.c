@@ -5,6 +5,7 @@
  */
 #include "barge/barge.h"
 #include "cli.h"
+#include "help.h"
 #include "state.h"
 #include "util.h"
 
@@ -13,13 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void help(void)
-{
-	printf("usage: barge status [--state FILE] [--run ID] [--format text|json]\n\n"
-	       "Per table: chunks done, failed and running, rows, throughput and the\n"
-	       "newest error, of the newest run in the state file (or run ID).\n");
-}
 
 static int alive(int pid)
 {
@@ -116,7 +110,7 @@ int cmd_status(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			help();
+			cli_help_print(stdout, "status");
 			return EXIT_DONE;
 		}
 		if ((strcmp(a, "--state") == 0 || strcmp(a, "--format") == 0 ||

@@ -4,6 +4,7 @@
  * 2 trouble. `barge fix` (fix.c) shares the options and the printing.
  */
 #include "cli.h"
+#include "help.h"
 #include "util.h"
 #include "verify.h"
 
@@ -12,41 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void help(int fix)
-{
-	if (fix)
-		printf("usage: barge fix SRC DST | PLAN.yaml [options]\n\n"
-		       "Verify, re-copy exactly the keys that differ (insert the\n"
-		       "missing, update the changed, delete the extra), then verify\n"
-		       "again. Exit 0 when the target is then equal, 1 when not, 2 on\n"
-		       "trouble.\n\n");
-	else
-		printf("usage: barge verify SRC DST | PLAN.yaml [options]\n"
-		       "       barge verify --against-state [--state F] [DST | PLAN.yaml]\n\n"
-		       "Compare the tables of SRC and DST by chunk counts and digests,\n"
-		       "then find every differing row: missing (in SRC only), extra (in\n"
-		       "DST only) or changed (with its columns). Exit 0 equal, 1\n"
-		       "differences, 2 trouble.\n\n");
-	printf("  --tables a,b        only these (source) tables\n"
-	       "  --state FILE        state store: results are recorded there\n"
-	       "                      (default ./barge-state.db when it exists)\n"
-	       "  --report FILE       write the result as JSON\n"
-	       "  --jobs N            parallel workers (default 1)\n"
-	       "  --chunk-rows N      rows per compared chunk (default 10000)\n"
-	       "  --leaf-rows N       split differing chunks down to N rows (default 1000)\n"
-	       "  --max-diffs N       differences listed per table (default 1000;\n"
-	       "                      all are counted)\n"
-	       "  --against-state     check the target against the digests the last\n"
-	       "                      run recorded, without reading the source\n"
-	       "  --in-database       make chunk digests in the databases that can\n"
-	       "                      (PostgreSQL); streamed and hashed by barge\n"
-	       "                      otherwise, which measured faster here\n"
-	       "  --quiet             no per-difference lines\n"
-	       "  --progress          progress lines (rows read per table) even when\n"
-	       "                      stderr is not a terminal\n"
-	       "  --no-progress       no progress lines\n");
-}
 
 struct vopts {
 	const char *pos[2];
@@ -75,7 +41,7 @@ static int parse(struct vopts *o, int argc, char **argv, int fix)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = 0;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			help(fix);
+			cli_help_print(stdout, fix ? "fix" : "verify");
 			return -1;
 		} else if (strcmp(a, "--against-state") == 0 && !fix) {
 			o->against_state = 1;

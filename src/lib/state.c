@@ -24,13 +24,16 @@
 #include <sys/stat.h>
 
 /* PRAGMA user_version of the schema this code writes; see migrate(). */
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 /* PRAGMA application_id: "BRGE", so a foreign SQLite file is refused. */
 #define STATE_APP_ID 0x42524745
 /* How long a write keeps retrying a locked store, unless overridden by
  * BARGE_STATE_BUSY_TIMEOUT (seconds). */
 #define STATE_BUSY_LIMIT 60.0
 
+/* Version 3: the index of rejects by unit, put in the schema after
+ * version 2 files existed without it. */
+#define REJECTS_UNIT_SQL "CREATE INDEX IF NOT EXISTS rejects_unit ON rejects(unit);"
 /* Version 2: results of `barge verify` (one row per table per verify). */
 #define VERIFY_RESULTS_SQL                                                    \
 	"CREATE TABLE IF NOT EXISTS verify_results("                          \
@@ -109,7 +112,7 @@ static const char *const schema_sql =
 	" message TEXT,"
 	" at REAL NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS rejects_run ON rejects(run, table_name);"
-	"CREATE INDEX IF NOT EXISTS rejects_unit ON rejects(unit);"
+	REJECTS_UNIT_SQL
 	"CREATE TABLE IF NOT EXISTS audit("
 	" id INTEGER PRIMARY KEY,"
 	" at REAL NOT NULL,"
@@ -366,8 +369,9 @@ static int schema_create(struct barge_state *st, void *varg)
 
 /*
  * Upgrade an older schema in one write transaction (checked again under
- * the lock: another process may have done it). 1 -> 2 adds verify_results;
- * nothing else changes, so a version 1 file keeps all its runs.
+ * the lock: another process may have done it). 1 -> 2 adds verify_results,
+ * 2 -> 3 the index rejects_unit; nothing else changes, so an older file
+ * keeps all its runs.
  */
 static int migrate(struct barge_state *st, void *varg)
 {
@@ -378,6 +382,8 @@ static int migrate(struct barge_state *st, void *varg)
 	if ((rc = schema_check(st, a)) < 0 || !a->need_migrate)
 		return rc;
 	if (a->need_migrate < 2 && (rc = state_exec(st, VERIFY_RESULTS_SQL)) < 0)
+		return rc;
+	if (a->need_migrate < 3 && (rc = state_exec(st, REJECTS_UNIT_SQL)) < 0)
 		return rc;
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d;",
 		 STATE_SCHEMA_VERSION);

@@ -127,6 +127,32 @@ int engine_budget_load(struct ctx *cx)
 
 /* ---- Running a unit ---------------------------------------------------- */
 
+/* Tell the job's on_chunk, if any, how a chunk attempt ended. */
+static void chunk_event(struct ctx *cx, const struct tbl *t,
+			const struct barge_unit *u, const char *outcome,
+			int attempt, const struct barge_unit_result *ur,
+			const char *digest, double t0, const char *msg)
+{
+	if (!cx->job->on_chunk)
+		return;
+	struct barge_chunk_event ev = {
+		.run_id = cx->run,
+		.table = t->src->name,
+		.chunk = u->seq,
+		.outcome = outcome,
+		.attempt = attempt,
+		.digest = digest,
+		.seconds = t0 > 0 ? barge_monotonic() - t0 : 0,
+		.message = msg,
+	};
+	if (ur) {
+		ev.rows_read = ur->rows_read;
+		ev.rows_written = ur->rows_written;
+		ev.rows_rejected = ur->rows_rejected;
+	}
+	cx->job->on_chunk(&ev, cx->job->on_chunk_arg);
+}
+
 /* Run one claimed unit to the end: done, or failed after its retries. */
 int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done)
 {
@@ -163,6 +189,7 @@ int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done)
 			 "(%s)", t->src->name, why);
 		barge_state_unit_failed(cx->st, u->id, msg, 0);
 		barge_state_log(cx->st, cx->run, u->id, "skipped", msg);
+		chunk_event(cx, t, u, "skipped", 0, NULL, NULL, 0, msg);
 		atomic_fetch_add(&cx->failed_units, 1);
 		atomic_fetch_add(&t->failed, 1);
 		chunk_dispose(&ch);
@@ -199,6 +226,7 @@ int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done)
 				 barge_monotonic() - t0, (long long)ur.rows_rejected,
 				 res.digest);
 			barge_state_log(cx->st, cx->run, u->id, "done", msg);
+			chunk_event(cx, t, u, "done", attempt, &ur, res.digest, t0, NULL);
 			atomic_fetch_add(&t->rows_done, res.rows_written);
 			atomic_store(&t->last_us, (long long)(barge_monotonic() * 1e6));
 			budget_add(cx, t, ur.rows_read, ur.rows_rejected);
@@ -211,6 +239,7 @@ int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		if (err == BARGE_ERETRY && attempt < t->jt->settings.retries &&
 		    !atomic_load(&engine_stop_requested)) {
 			barge_state_log(cx->st, cx->run, u->id, "retry", emsg);
+			chunk_event(cx, t, u, "retry", attempt, NULL, NULL, t0, emsg);
 			barge_sleep(engine_backoff(attempt));
 			if (engine_reconnect_target(w) < 0)
 				barge_state_log(cx->st, cx->run, u->id, "reconnect",
@@ -222,6 +251,7 @@ int engine_process_unit(struct worker *w, struct barge_unit *u, int was_done)
 		}
 		barge_state_unit_failed(cx->st, u->id, emsg, 0);
 		barge_state_log(cx->st, cx->run, u->id, "failed", emsg);
+		chunk_event(cx, t, u, "failed", attempt, NULL, NULL, t0, emsg);
 		atomic_fetch_add(&cx->failed_units, 1);
 		atomic_fetch_add(&t->failed, 1);
 		note_failure(cx, 1);

@@ -77,7 +77,7 @@ static void test_open(void)
 	barge_state_close(st);
 	st = NULL;
 	CHECK(file_exists(path));
-	CHECK(raw_int(path, "PRAGMA user_version") == 2);
+	CHECK(raw_int(path, "PRAGMA user_version") == 3);
 	char *mode = raw_text(path, "PRAGMA journal_mode");
 	CHECK_STR(mode, "wal");
 	free(mode);

@@ -1,6 +1,6 @@
 /*
  * verify's library side: a state file of schema version 1 is migrated to
- * 2 (verify_results) and keeps its runs; barge_verify on two small SQLite
+ * the current one (verify_results, rejects_unit) and keeps its runs; barge_verify on two small SQLite
  * files finds a changed row with its column, and records the result.
  */
 #include "harness.h"
@@ -78,18 +78,18 @@ int main(void)
 	struct barge_state *st = NULL;
 	int64_t run = 0;
 
-	/* a version 1 file: made by this code, then the v2 table removed */
+	/* a version 1 file: made by this code, then what 2 and 3 added removed */
 	harness_path(sp, sizeof sp, "verify-state.db");
 	CHECK_OK(barge_state_open(&st, sp, 1));
 	CHECK_OK(barge_state_run_create(st, "sqlite:a", "sqlite:b", "t", "{}", &run));
 	barge_state_close(st);
 	st = NULL;
-	sql(sp, "DROP TABLE verify_results; PRAGMA user_version = 1;");
+	sql(sp, "DROP TABLE verify_results; DROP INDEX rejects_unit; PRAGMA user_version = 1;");
 	CHECK(num(sp, "SELECT count(*) FROM sqlite_master WHERE name = 'verify_results'") == 0);
 	CHECK_OK(barge_state_open(&st, sp, 0));
 	barge_state_close(st);
 	st = NULL;
-	CHECK(num(sp, "PRAGMA user_version") == 2);
+	CHECK(num(sp, "PRAGMA user_version") == 3);
 	CHECK(num(sp, "SELECT count(*) FROM sqlite_master WHERE name = 'verify_results'") == 1);
 	CHECK(num(sp, "SELECT count(*) FROM runs") == 1);
 

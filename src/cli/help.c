@@ -1,0 +1,237 @@
+/*
+ * The two printers of the pages in help_text.c: --help as wrapped plain
+ * text, and `barge man-pages DIR` as roff (man(7) macros). Both walk the
+ * same tables, so an option is in both or in neither.
+ */
+#include "help.h"
+#include "cli.h"
+#include "barge/barge.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HELP_WIDTH 79
+#define HELP_TERM 20 /* width of the "  --opt ARG" column */
+
+const struct cli_page *cli_page_find(const char *name)
+{
+	for (size_t i = 0; cli_pages[i]; i++)
+		if (strcmp(cli_pages[i]->name, name) == 0)
+			return cli_pages[i];
+	return NULL;
+}
+
+/* Print `text` wrapped at HELP_WIDTH, every line but the first indented
+ * by `indent`, the first starting at column `col`. */
+static void wrap(FILE *f, const char *text, int indent, int col)
+{
+	const char *p = text;
+	while (*p) {
+		size_t w = strcspn(p, " ");
+		if (col > indent && col + 1 + (int)w > HELP_WIDTH) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(p, 1, w, f);
+		col += (int)w;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+/* The description's paragraphs ("\n\n"-separated), wrapped. */
+static void paragraphs(FILE *f, const char *text)
+{
+	char buf[2048];
+	const char *p = text;
+	while (*p) {
+		const char *end = strstr(p, "\n\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		snprintf(buf, sizeof buf, "%.*s", (int)n, p);
+		wrap(f, buf, 0, 0);
+		p += n;
+		if (*p) {
+			fputc('\n', f);
+			p += 2;
+		}
+	}
+}
+
+static void items_print(FILE *f, const struct cli_item *it)
+{
+	char term[96];
+	for (; it->name; it++) {
+		snprintf(term, sizeof term, "  %s%s%s", it->name, it->arg ? " " : "",
+			 it->arg ? it->arg : "");
+		int n = (int)strlen(term);
+		if (n >= HELP_TERM) {
+			fprintf(f, "%s\n%*s", term, HELP_TERM, "");
+		} else {
+			fprintf(f, "%-*s", HELP_TERM, term);
+		}
+		wrap(f, it->text, HELP_TERM, HELP_TERM);
+	}
+}
+
+void cli_help_print(FILE *f, const char *name)
+{
+	const struct cli_page *pg = cli_page_find(name);
+	const char *s;
+	if (!pg)
+		return;
+	/* "usage: " before the first form, lined up under it after */
+	fputs("usage: ", f);
+	for (s = pg->synopsis; *s; s++) {
+		fputc(*s, f);
+		if (*s == '\n')
+			fputs("       ", f);
+	}
+	fputs("\n\n", f);
+	paragraphs(f, pg->description);
+	for (size_t i = 0; i < CLI_MAX_SECTIONS && pg->sections[i]; i++) {
+		const struct cli_section *sec = pg->sections[i];
+		fputc('\n', f);
+		if (i > 0 || strcmp(sec->title, "OPTIONS") != 0) {
+			/* "ONE ROW OR CHUNK" as "One row or chunk:" */
+			fputc(sec->title[0], f);
+			for (s = sec->title + 1; *s; s++)
+				fputc(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s, f);
+			fputs(":\n", f);
+		}
+		if (sec->intro)
+			wrap(f, sec->intro, 0, 0);
+		items_print(f, sec->items);
+	}
+}
+
+void cli_help_main(FILE *f)
+{
+	fputs("usage: barge COMMAND [ARGS]   (barge COMMAND --help for more)\n\n", f);
+	for (size_t i = 0; cli_pages[i]; i++)
+		if (cli_pages[i]->section == 1 && strcmp(cli_pages[i]->name, "barge") != 0)
+			fprintf(f, "  %-8s %s\n", cli_pages[i]->name, cli_pages[i]->summary);
+	fputs("\nEndpoints: sqlite:PATH, postgresql://USER@HOST:PORT/DB, "
+	      "mysql://USER@HOST/DB,\nfile:///DIR?format=csv|jsonl (a target).\n"
+	      "Exit codes: 0 done, 1 failed or aborted, 2 usage or configuration "
+	      "error, 3 done with rejected rows.\n", f);
+}
+
+/* ---- roff ---------------------------------------------------------------- */
+
+/* Text escaped for roff: backslashes, hyphens as \-, and no line may start
+ * with a control character. */
+static void roff_text(FILE *f, const char *s, int line_start)
+{
+	for (; *s; s++) {
+		if (line_start && (*s == '.' || *s == '\''))
+			fputs("\\&", f);
+		line_start = 0;
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else if (*s == '\n') {
+			fputc('\n', f);
+			line_start = 1;
+		} else
+			fputc(*s, f);
+	}
+}
+
+static void roff_paragraphs(FILE *f, const char *text)
+{
+	const char *p = text;
+	while (*p) {
+		const char *end = strstr(p, "\n\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char buf[2048];
+		snprintf(buf, sizeof buf, "%.*s", (int)n, p);
+		fputs(".PP\n", f);
+		roff_text(f, buf, 1);
+		fputc('\n', f);
+		p += n;
+		if (*p)
+			p += 2;
+	}
+}
+
+static int roff_write(const char *dir, const struct cli_page *pg)
+{
+	char path[4096], title[64], name[64];
+	int main_page = strcmp(pg->name, "barge") == 0;
+	FILE *f;
+
+	snprintf(name, sizeof name, "%s%s", main_page ? "" : "barge-",
+		 main_page ? "barge" : pg->name);
+	for (size_t i = 0; i < sizeof title - 1 && name[i]; i++) {
+		title[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+		title[i + 1] = '\0';
+	}
+	snprintf(path, sizeof path, "%s/%s.%d", dir, name, pg->section);
+	if (!(f = fopen(path, "w"))) {
+		fprintf(stderr, "barge: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, ".\\\" Generated by `barge man-pages` from src/cli/help_text.c;"
+		   " do not edit.\n"
+		   ".TH %s %d \"\" \"barge %s\" \"barge manual\"\n"
+		   ".SH NAME\n",
+		title, pg->section, barge_version());
+	roff_text(f, name, 1);
+	fputs(" \\- ", f);
+	roff_text(f, pg->summary, 0);
+	fputs("\n.SH SYNOPSIS\n.nf\n", f);
+	roff_text(f, pg->synopsis, 1);
+	fputs("\n.fi\n.SH DESCRIPTION\n", f);
+	roff_paragraphs(f, pg->description);
+	for (size_t i = 0; i < CLI_MAX_SECTIONS && pg->sections[i]; i++) {
+		const struct cli_section *sec = pg->sections[i];
+		fprintf(f, ".SH %s\n", sec->title);
+		if (sec->intro)
+			roff_paragraphs(f, sec->intro);
+		for (const struct cli_item *it = sec->items; it->name; it++) {
+			fputs(".TP\n\\fB", f);
+			roff_text(f, it->name, 0);
+			fputs("\\fR", f);
+			if (it->arg) {
+				fputs(" \\fI", f);
+				roff_text(f, it->arg, 0);
+				fputs("\\fR", f);
+			}
+			fputc('\n', f);
+			roff_text(f, it->text, 1);
+			fputc('\n', f);
+		}
+	}
+	fputs(".SH SEE ALSO\n", f);
+	for (size_t i = 0, first = 1; cli_pages[i]; i++) {
+		if (cli_pages[i] == pg)
+			continue;
+		int m = strcmp(cli_pages[i]->name, "barge") == 0;
+		fprintf(f, "%s\\fB%s%s\\fR(%d)", first ? "" : ",\n",
+			m ? "" : "barge\\-", cli_pages[i]->name, cli_pages[i]->section);
+		first = 0;
+	}
+	fputc('\n', f);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "barge: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_man_pages(int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage_error("usage: barge man-pages DIR (writes the man pages)");
+	for (size_t i = 0; cli_pages[i]; i++)
+		if (roff_write(argv[1], cli_pages[i]) < 0)
+			return EXIT_FAILED;
+	return EXIT_DONE;
+}
